@@ -152,7 +152,10 @@ fn alibaba_sts_signing_adds_and_signs_the_token() {
         auth.signed_headers
             .contains(&"x-acs-security-token".to_string())
     );
-    assert!(auth.signed_headers.contains(&"x-acs-accesskey-id".to_string()));
+    assert!(
+        auth.signed_headers
+            .contains(&"x-acs-accesskey-id".to_string())
+    );
     assert_eq!(
         req.header("x-acs-security-token"),
         Some("CAIS.ExampleSecurityToken+/==")
@@ -174,7 +177,10 @@ fn every_captured_huawei_sdk_hmac_signature_verifies() {
     for record in records("huawei_golden.jsonl") {
         let label = record["label"].as_str().unwrap();
         let header = header_lookup(&record);
-        if !header("authorization").unwrap().starts_with(huawei::ALGORITHM) {
+        if !header("authorization")
+            .unwrap()
+            .starts_with(huawei::ALGORITHM)
+        {
             assert!(label.contains("v11"), "{label}"); // the derived-key demo: not used by ROMA or GA
             continue;
         }
@@ -231,8 +237,9 @@ fn huawei_sign_reproduces_the_minimal_vectors() {
         "https://ga.myhuaweicloud.com",
         "/v1/endpoint-groups/3a9f50bb-f041-4eac-a117-82472d8a0007".into(),
     );
-    ga.body = br#"{"endpoint_group":{"name":"endpoint-group-name-new","traffic_dial_percentage":5}}"#
-        .to_vec();
+    ga.body =
+        br#"{"endpoint_group":{"name":"endpoint-group-name-new","traffic_dial_percentage":5}}"#
+            .to_vec();
     ga.set_header("content-type", "application/json");
     huawei::sign(&mut ga, &huawei_creds(), None, "20240601T120000Z");
     assert_eq!(
@@ -251,7 +258,10 @@ fn huawei_documentation_vector() {
         "/v1/77b6a44cba5143ab91d13ab9a8ff44fd/vpcs".into(),
     );
     req.query = vec![
-        ("marker".into(), "13551d6b-755d-4757-b956-536f674975c0".into()),
+        (
+            "marker".into(),
+            "13551d6b-755d-4757-b956-536f674975c0".into(),
+        ),
         ("limit".into(), "2".into()),
     ];
     req.set_header("content-type", "application/json");
@@ -279,7 +289,10 @@ fn huawei_canonical_uri_rules() {
         "/v1/endpoint-groups/ID/"
     );
     assert_eq!(huawei::canonical_uri("/"), "/");
-    assert_eq!(huawei::canonical_uri("/v1/a%20b/c:d@e"), "/v1/a%20b/c%3Ad%40e/");
+    assert_eq!(
+        huawei::canonical_uri("/v1/a%20b/c:d@e"),
+        "/v1/a%20b/c%3Ad%40e/"
+    );
 }
 
 #[test]
