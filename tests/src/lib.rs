@@ -1,1 +1,4 @@
+pub mod fakes;
 
+pub mod moto;
+pub mod runtime_api;

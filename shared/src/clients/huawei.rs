@@ -16,9 +16,13 @@ pub struct HuaweiClient {
     credentials: HuaweiCredentials,
 }
 
-/// Codes after which the same request can succeed later: gateway throttling and internal errors.
+/// Codes after which the same request can succeed later: gateway throttling, internal errors,
+/// and a GA resource busy with an earlier change (`GA.9004`, "in %s status no operation allowed").
 fn is_retryable_code(code: &str) -> bool {
-    matches!(code, "APIG.0308" | "APIG.9999" | "APIG.0201" | "APIG.0202")
+    matches!(
+        code,
+        "APIG.0308" | "APIG.9999" | "APIG.0201" | "APIG.0202" | "GA.9004"
+    )
 }
 
 impl HuaweiClient {
@@ -108,10 +112,7 @@ pub fn parse_response(response: &HttpResponse) -> Result<Reply, ProviderError> {
         .as_ref()
         .and_then(error_fields)
         .unwrap_or_else(|| (format!("HTTP{}", response.status), excerpt(&response.body)));
-    let retryable = response.status >= 500
-        || response.status == 429
-        || response.status == 409
-        || is_retryable_code(&code);
+    let retryable = response.status >= 500 || response.status == 429 || is_retryable_code(&code);
     Err(ProviderError {
         code,
         message,
@@ -156,6 +157,14 @@ mod tests {
             .retryable
         );
         assert!(err(429, "").retryable);
+        assert!(err(400, r#"{"error_code":"GA.9004","error_msg":"Resource eg-1 is in PENDING status no operation allowed"}"#).retryable);
+        assert!(
+            !err(
+                409,
+                r#"{"error_code":"APIG.3417","error_msg":"duplicate name"}"#
+            )
+            .retryable
+        );
         assert_eq!(
             err(400, r#"{"error":{"code":"X.1","message":"nested"}}"#).code,
             "X.1"
