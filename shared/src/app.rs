@@ -28,3 +28,22 @@ pub async fn from_env() -> Result<(Executor, SqsEmitter, Settings<'static>), Con
     let emitter = SqsEmitter::new(sqs_client().await, queue_url);
     Ok((executor, emitter, settings))
 }
+
+/// Reports a cold-start failure to the Lambda Runtime API (so the console shows it as the init
+/// error, with the setting's name) and logs it, then exits. Only configuration errors reach this.
+pub async fn fail_init(error: ConfigError) -> ! {
+    tracing::error!(setting = %error.name, problem = %error.problem, "cold start failed");
+    if let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") {
+        let body = serde_json::json!({"errorMessage": error.to_string(), "errorType": "Runtime.ConfigurationError"});
+        let _ = reqwest::Client::new()
+            .post(format!("http://{api}/2018-06-01/runtime/init/error"))
+            .header(
+                "Lambda-Runtime-Function-Error-Type",
+                "Runtime.ConfigurationError",
+            )
+            .body(body.to_string())
+            .send()
+            .await;
+    }
+    std::process::exit(1)
+}

@@ -1,4 +1,5 @@
 pub mod fakes;
+pub mod harness;
 
 pub mod moto;
 pub mod runtime_api;

@@ -1,14 +1,23 @@
 //! SQS-triggered: executes each record's action and emits one outcome per record.
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use lbpilot::emitter::SqsEmitter;
+use lbpilot::error::ConfigError;
 use lbpilot::triggers::{deadline_of, sqs::QueueWorker};
+
+async fn init() -> Result<QueueWorker<SqsEmitter>, ConfigError> {
+    let (executor, emitter, settings) = lbpilot::app::from_env().await?;
+    let concurrency = settings.number("LBPILOT_CONCURRENCY", 10, 1..=100)?;
+    Ok(QueueWorker::new(executor, emitter, concurrency))
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lbpilot::telemetry::init();
-    let (executor, emitter, settings) = lbpilot::app::from_env().await?;
-    let concurrency = settings.number("LBPILOT_CONCURRENCY", 10, 1..=100)?;
-    let worker = &QueueWorker::new(executor, emitter, concurrency);
+    let worker = &match init().await {
+        Ok(worker) => worker,
+        Err(e) => lbpilot::app::fail_init(e).await,
+    };
     run(service_fn(move |event: LambdaEvent<_>| async move {
         Ok::<_, Error>(
             worker

@@ -1,0 +1,221 @@
+//! Wiring for integration tests: the fakes, moto's SQS, and lbpilot configured against them.
+
+use crate::fakes::{FakeCloud, Seed, demo};
+use crate::moto::Moto;
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use lbpilot::config::{ExecutorConfig, Settings};
+use lbpilot::emitter::SqsEmitter;
+use lbpilot::triggers::sqs::QueueWorker;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// The environment a function needs to run against `cloud` (and `results_queue_url` on `moto`).
+pub fn function_env(
+    cloud: &FakeCloud,
+    moto: &Moto,
+    results_queue_url: &str,
+) -> HashMap<String, String> {
+    let mut env = executor_env(cloud);
+    env.extend(
+        [
+            ("LBPILOT_RESULTS_QUEUE_URL", results_queue_url.to_string()),
+            ("AWS_ENDPOINT_URL_SQS", moto.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+        ]
+        .map(|(k, v)| (k.to_string(), v)),
+    );
+    env
+}
+
+/// Provider credentials and endpoints for the demo seed's fakes.
+pub fn executor_env(cloud: &FakeCloud) -> HashMap<String, String> {
+    [
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", demo::ALIBABA_AK.to_string()),
+        (
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            demo::ALIBABA_SECRET.into(),
+        ),
+        ("HUAWEICLOUD_SDK_AK", demo::HUAWEI_AK.into()),
+        ("HUAWEICLOUD_SDK_SK", demo::HUAWEI_SK.into()),
+        ("HUAWEICLOUD_SDK_PROJECT_ID", demo::ROMA_PROJECT.into()),
+        ("LBPILOT_ALB_ENDPOINT", cloud.alb_url()),
+        ("LBPILOT_SLB_ENDPOINT", cloud.slb_url()),
+        ("LBPILOT_ROMA_ENDPOINT", cloud.roma_url()),
+        ("LBPILOT_GA_ENDPOINT", cloud.ga_url()),
+    ]
+    .map(|(k, v)| (k.to_string(), v))
+    .into()
+}
+
+pub fn executor_config(env: &HashMap<String, String>) -> ExecutorConfig {
+    ExecutorConfig::from_settings(&Settings::new(&|n| env.get(n).cloned()))
+        .expect("valid test configuration")
+}
+
+/// The fakes, moto with a results queue, and a queue worker wired to them.
+pub struct Stack {
+    pub cloud: FakeCloud,
+    pub moto: Moto,
+    pub results_url: String,
+    pub worker: QueueWorker<SqsEmitter>,
+}
+
+impl Stack {
+    pub async fn start() -> Stack {
+        Self::start_with(Seed::demo(), &[]).await
+    }
+
+    /// `overrides` replace or add settings (e.g. `LBPILOT_MAX_ATTEMPTS`).
+    pub async fn start_with(seed: Seed, overrides: &[(&str, &str)]) -> Stack {
+        let cloud = FakeCloud::start(seed).await;
+        let moto = Moto::start().await;
+        let results_url = moto.create_queue("lbpilot-results").await;
+        let mut env = executor_env(&cloud);
+        env.insert("LBPILOT_ALB_JOB_WAIT_MS".into(), "5000".into());
+        for (k, v) in overrides {
+            env.insert(k.to_string(), v.to_string());
+        }
+        let executor = lbpilot::app::executor(executor_config(&env)).expect("executor");
+        let worker = QueueWorker::new(
+            executor,
+            SqsEmitter::new(moto.sqs(), results_url.clone()),
+            10,
+        );
+        Stack {
+            cloud,
+            moto,
+            results_url,
+            worker,
+        }
+    }
+
+    /// Outcomes now on the results queue, by source id (the SQS messageId).
+    pub async fn outcomes(&self) -> HashMap<String, Value> {
+        self.moto
+            .drain(&self.results_url)
+            .await
+            .into_iter()
+            .map(|o| {
+                (
+                    o["source"]["id"].as_str().unwrap_or_default().to_string(),
+                    o,
+                )
+            })
+            .collect()
+    }
+}
+
+/// An SQS record as Lambda delivers it.
+pub fn sqs_record(message_id: &str, body: &str, receive_count: u32) -> SqsMessage {
+    let mut m = SqsMessage::default();
+    m.message_id = Some(message_id.to_string());
+    m.receipt_handle = Some(format!("rh-{message_id}"));
+    m.body = Some(body.to_string());
+    m.event_source = Some("aws:sqs".into());
+    m.event_source_arn = Some("arn:aws:sqs:us-east-1:123456789012:lbpilot-actions".into());
+    m.aws_region = Some("us-east-1".into());
+    m.attributes
+        .insert("ApproximateReceiveCount".into(), receive_count.to_string());
+    m
+}
+
+pub fn sqs_event(records: Vec<SqsMessage>) -> SqsEvent {
+    let mut e = SqsEvent::default();
+    e.records = records;
+    e
+}
+
+/// Sample actions for the demo seed, one per operation.
+pub mod actions {
+    use super::*;
+
+    pub fn alb_drain(server: usize, weight: u32) -> Value {
+        json!({"operation": "alb:UpdateServerGroupServersAttribute", "region": "cn-hangzhou",
+               "params": {"ServerGroupId": demo::ALB_GROUP,
+                          "Servers": [{"ServerId": demo::ALB_SERVERS[server], "ServerType": "Ecs", "Port": demo::ALB_PORT, "Weight": weight}]},
+               "reason": "test"})
+    }
+
+    pub fn slb_modify(server: usize, old_weight: u32, new_weight: u32) -> Value {
+        json!({"operation": "slb:ModifyVServerGroupBackendServers", "region": demo::SLB_REGION,
+               "params": {"VServerGroupId": demo::SLB_VSG,
+                          "OldBackendServers": [{"ServerId": demo::SLB_SERVERS[server], "Port": demo::SLB_PORT, "Weight": old_weight}],
+                          "NewBackendServers": [{"ServerId": demo::SLB_SERVERS[server], "Port": demo::SLB_PORT, "Weight": new_weight}]}})
+    }
+
+    pub fn slb_create(name: &str) -> Value {
+        json!({"operation": "slb:CreateVServerGroup", "region": demo::SLB_REGION,
+               "params": {"LoadBalancerId": demo::SLB_LB, "VServerGroupName": name,
+                          "BackendServers": [{"ServerId": demo::SLB_SERVERS[0], "Port": 8080, "Weight": 100}]}})
+    }
+
+    pub fn roma_weight(weight: u32) -> Value {
+        json!({"operation": "roma:UpdateMemberGroup", "region": "cn-north-4",
+               "params": {"instance_id": demo::ROMA_INSTANCE, "vpc_channel_id": demo::ROMA_CHANNEL,
+                          "member_group_id": demo::ROMA_GROUPS[0], "member_group_name": "primary", "member_group_weight": weight}})
+    }
+
+    pub fn ga_dial(dial: u32) -> Value {
+        json!({"operation": "ga:UpdateEndpointGroup",
+               "params": {"endpoint_group_id": demo::GA_GROUP, "endpoint_group": {"traffic_dial_percentage": dial}}})
+    }
+}
+
+/// The path of a handler binary of this workspace, built first if needed (a no-op when fresh).
+pub fn function_binary(package: &str) -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--quiet", "-p", package, "--bin", package])
+        .current_dir(&root)
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "cargo build -p {package} failed");
+    let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), Into::into);
+    target.join("debug").join(package)
+}
+
+/// A handler binary running under a local Lambda Runtime API, as Lambda runs a bootstrap.
+pub struct RunningFunction {
+    child: std::process::Child,
+    pub runtime: crate::runtime_api::RuntimeApi,
+}
+
+impl RunningFunction {
+    pub async fn start(package: &str, env: &HashMap<String, String>) -> RunningFunction {
+        let runtime = crate::runtime_api::RuntimeApi::start().await;
+        let child = std::process::Command::new(function_binary(package))
+            .env_clear()
+            .envs(env)
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", &runtime.address)
+            .env("AWS_LAMBDA_FUNCTION_NAME", package)
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("start the function");
+        RunningFunction { child, runtime }
+    }
+
+    /// Stops the function and returns everything it logged on stdout.
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let mut out = String::new();
+        if let Some(mut stdout) = self.child.stdout.take() {
+            let _ = std::io::Read::read_to_string(&mut stdout, &mut out);
+        }
+        let _ = self.child.wait();
+        out
+    }
+}
+
+impl Drop for RunningFunction {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
