@@ -335,6 +335,8 @@ impl Executor {
             sleep(interval).await;
             interval = (interval * 2).min(Duration::from_secs(2));
         };
+        // `attempts` counts tries of the change, not the reads before it.
+        run.attempts = 0;
         let reply = run
             .retry(async |timeout, _| client.call(r.to_http(&base), None, timeout).await)
             .await?;
