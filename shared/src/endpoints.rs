@@ -40,26 +40,51 @@ impl BaseUrl {
     }
 }
 
-/// Regions whose SLB API is the central `slb.aliyuncs.com` (from the SDK's endpoint map).
+/// Regions whose SLB API is the central `slb.aliyuncs.com`: the official SDK's endpoint map
+/// (alibabacloud-slb20140515 3.3.31); the conformance check compares the two.
 const SLB_CENTRAL_REGIONS: &[&str] = &[
-    "cn-qingdao",
-    "cn-beijing",
-    "cn-hangzhou",
-    "cn-shanghai",
-    "cn-shenzhen",
-    "cn-hongkong",
+    "ap-northeast-2-pop",
     "ap-southeast-1",
-    "us-east-1",
-    "us-west-1",
-    "cn-zhangbei",
-    "cn-wuhan",
-    "cn-fujian",
-    "cn-hangzhou-finance",
-    "cn-shanghai-finance-1",
-    "cn-shenzhen-finance-1",
-    "cn-north-2-gov-1",
+    "cn-beijing",
     "cn-beijing-finance-pop",
     "cn-beijing-gov-1",
+    "cn-beijing-nu16-b01",
+    "cn-edge-1",
+    "cn-fujian",
+    "cn-haidian-cm12-c01",
+    "cn-hangzhou",
+    "cn-hangzhou-bj-b01",
+    "cn-hangzhou-finance",
+    "cn-hangzhou-internal-prod-1",
+    "cn-hangzhou-internal-test-1",
+    "cn-hangzhou-internal-test-2",
+    "cn-hangzhou-internal-test-3",
+    "cn-hangzhou-test-306",
+    "cn-hongkong",
+    "cn-hongkong-finance-pop",
+    "cn-north-2-gov-1",
+    "cn-qingdao",
+    "cn-shanghai",
+    "cn-shanghai-et15-b01",
+    "cn-shanghai-et2-b01",
+    "cn-shanghai-finance-1",
+    "cn-shanghai-inner",
+    "cn-shanghai-internal-test-1",
+    "cn-shenzhen",
+    "cn-shenzhen-finance-1",
+    "cn-shenzhen-inner",
+    "cn-shenzhen-st4-d01",
+    "cn-shenzhen-su18-b01",
+    "cn-wuhan",
+    "cn-yushanfang",
+    "cn-zhangbei",
+    "cn-zhangbei-na61-b01",
+    "cn-zhangjiakou-na62-a01",
+    "cn-zhengzhou-nebula-1",
+    "eu-west-1-oxs",
+    "rus-west-1-pop",
+    "us-east-1",
+    "us-west-1",
 ];
 
 /// Per-product overrides; `None` means the production host.
@@ -87,6 +112,8 @@ impl Endpoints {
         self.slb.clone().unwrap_or_else(|| {
             if SLB_CENTRAL_REGIONS.contains(&region) {
                 BaseUrl::https("slb.aliyuncs.com".into())
+            } else if region == "cn-huhehaote-nebula-1" {
+                BaseUrl::https("slb-api.cn-qingdao-nebula.aliyuncs.com".into())
             } else {
                 BaseUrl::https(format!("slb.{region}.aliyuncs.com"))
             }

@@ -53,6 +53,10 @@ impl Transport {
         for (name, value) in &req.headers {
             builder = builder.header(name, value);
         }
+        if req.body.is_empty() && req.method != "GET" {
+            // As the SDKs send it: some gateways refuse a POST without a length (411).
+            builder = builder.header("content-length", "0");
+        }
         let response = builder
             .body(req.body.clone())
             .send()
