@@ -6,12 +6,59 @@ use crate::emitter::SqsEmitter;
 use crate::error::ConfigError;
 use crate::executor::Executor;
 use crate::transport::Transport;
+use aws_config::SdkConfig;
+use std::collections::HashMap;
 
-/// The SQS client, with the standard AWS configuration chain (`AWS_ENDPOINT_URL_SQS` and
-/// `AWS_ENDPOINT_URL` included).
-pub async fn sqs_client() -> aws_sdk_sqs::Client {
-    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    aws_sdk_sqs::Client::new(&shared)
+/// The secret that holds provider keys and webhook secrets, read once per cold start.
+pub const SECRET_ID: &str = "LBPILOT_SECRET_ID";
+
+/// The AWS configuration chain (credentials, region, `AWS_ENDPOINT_URL_*`), loaded once.
+pub async fn aws_config() -> SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// The environment, overlaid with the JSON object in the Secrets Manager secret named by
+/// `LBPILOT_SECRET_ID` (when set): its keys are setting names, e.g.
+/// `{"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "…"}`. Values are never logged or echoed in errors.
+pub async fn settings(aws: &SdkConfig) -> Result<Settings, ConfigError> {
+    let mut settings = Settings::from_env();
+    if let Some(id) = settings.get(SECRET_ID) {
+        settings.overlay(read_secret(aws, &id).await?);
+    }
+    Ok(settings)
+}
+
+async fn read_secret(aws: &SdkConfig, id: &str) -> Result<HashMap<String, String>, ConfigError> {
+    let out = aws_sdk_secretsmanager::Client::new(aws)
+        .get_secret_value()
+        .secret_id(id)
+        .send()
+        .await
+        .map_err(|e| {
+            ConfigError::new(
+                SECRET_ID,
+                format!(
+                    "cannot read secret {id}: {}",
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+                ),
+            )
+        })?;
+    let text = out
+        .secret_string()
+        .ok_or_else(|| ConfigError::new(SECRET_ID, format!("secret {id} has no SecretString")))?;
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
+        .map_err(|_| ConfigError::new(SECRET_ID, format!("secret {id} is not a JSON object")))?;
+    object
+        .into_iter()
+        .map(|(name, value)| match value {
+            serde_json::Value::String(s) => Ok((name, s)),
+            serde_json::Value::Number(n) => Ok((name, n.to_string())),
+            _ => Err(ConfigError::new(
+                SECRET_ID,
+                format!("secret {id}: the value of {name} must be a string"),
+            )),
+        })
+        .collect()
 }
 
 pub fn executor(config: ExecutorConfig) -> Result<Executor, ConfigError> {
@@ -20,12 +67,13 @@ pub fn executor(config: ExecutorConfig) -> Result<Executor, ConfigError> {
     Ok(Executor::new(config, transport))
 }
 
-/// The executor and the results-queue emitter, from the environment.
-pub async fn from_env() -> Result<(Executor, SqsEmitter, Settings<'static>), ConfigError> {
-    let settings = Settings::new(&|name| std::env::var(name).ok());
+/// The executor and the results-queue emitter, from the environment and the secret.
+pub async fn from_env() -> Result<(Executor, SqsEmitter, Settings), ConfigError> {
+    let aws = aws_config().await;
+    let settings = settings(&aws).await?;
     let executor = executor(ExecutorConfig::from_settings(&settings)?)?;
     let queue_url = settings.required("LBPILOT_RESULTS_QUEUE_URL")?;
-    let emitter = SqsEmitter::new(sqs_client().await, queue_url);
+    let emitter = SqsEmitter::new(aws_sdk_sqs::Client::new(&aws), queue_url);
     Ok((executor, emitter, settings))
 }
 

@@ -7,6 +7,7 @@ use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::signing::alibaba::AlibabaCredentials;
 use crate::signing::huawei::HuaweiCredentials;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// Everything the executor needs: credentials, endpoints and limits.
@@ -23,19 +24,41 @@ pub struct ExecutorConfig {
     pub ga_pending_wait: Duration,
 }
 
-/// Reads settings through `lookup` (the process environment in production, a map in tests).
-pub struct Settings<'a> {
-    lookup: &'a dyn Fn(&str) -> Option<String>,
+/// Named settings: the process environment, possibly overlaid with a secret's values.
+#[derive(Clone, Default)]
+pub struct Settings {
+    values: HashMap<String, String>,
 }
 
-impl<'a> Settings<'a> {
-    pub fn new(lookup: &'a dyn Fn(&str) -> Option<String>) -> Self {
-        Self { lookup }
+/// Values may be secrets: only the names are shown.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.values.keys().collect();
+        names.sort();
+        f.debug_struct("Settings").field("names", &names).finish()
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> Self {
+        Self::from_map(std::env::vars().collect())
+    }
+
+    pub fn from_map(values: HashMap<String, String>) -> Self {
+        Self { values }
+    }
+
+    /// Adds or replaces values (a secret's, over the environment's).
+    pub fn overlay(&mut self, values: HashMap<String, String>) {
+        self.values.extend(values);
     }
 
     /// A set, non-blank value.
     pub fn get(&self, name: &str) -> Option<String> {
-        (self.lookup)(name).filter(|v| !v.trim().is_empty())
+        self.values
+            .get(name)
+            .filter(|v| !v.trim().is_empty())
+            .cloned()
     }
 
     pub fn required(&self, name: &str) -> Result<String, ConfigError> {
@@ -95,10 +118,10 @@ impl<'a> Settings<'a> {
 
 impl ExecutorConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_settings(&Settings::new(&|name| std::env::var(name).ok()))
+        Self::from_settings(&Settings::from_env())
     }
 
-    pub fn from_settings(s: &Settings<'_>) -> Result<Self, ConfigError> {
+    pub fn from_settings(s: &Settings) -> Result<Self, ConfigError> {
         let alibaba = s
             .pair(
                 "ALIBABA_CLOUD_ACCESS_KEY_ID",
@@ -158,14 +181,13 @@ impl ExecutorConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<ExecutorConfig, ConfigError> {
         let map: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        ExecutorConfig::from_settings(&Settings::new(&move |n| map.get(n).cloned()))
+        ExecutorConfig::from_settings(&Settings::from_map(map))
     }
 
     #[test]

@@ -18,16 +18,19 @@ fn closed_port() -> u16 {
 
 fn worker() -> QueueWorker<MemorySink> {
     let dead = format!("http://127.0.0.1:{}", closed_port());
-    let vars: HashMap<&str, String> = HashMap::from([
-        ("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIexample".to_string()),
-        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret".to_string()),
-        ("HUAWEICLOUD_SDK_AK", "HWAK".to_string()),
-        ("HUAWEICLOUD_SDK_SK", "HWSK".to_string()),
-        ("LBPILOT_GA_ENDPOINT", dead.clone()),
-        ("LBPILOT_ALB_ENDPOINT", dead),
-        ("LBPILOT_MAX_ATTEMPTS", "1".to_string()),
-    ]);
-    let config = ExecutorConfig::from_settings(&Settings::new(&|n| vars.get(n).cloned())).unwrap();
+    let vars: HashMap<String, String> = HashMap::from(
+        [
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIexample".to_string()),
+            ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret".to_string()),
+            ("HUAWEICLOUD_SDK_AK", "HWAK".to_string()),
+            ("HUAWEICLOUD_SDK_SK", "HWSK".to_string()),
+            ("LBPILOT_GA_ENDPOINT", dead.clone()),
+            ("LBPILOT_ALB_ENDPOINT", dead),
+            ("LBPILOT_MAX_ATTEMPTS", "1".to_string()),
+        ]
+        .map(|(k, v)| (k.to_string(), v)),
+    );
+    let config = ExecutorConfig::from_settings(&Settings::from_map(vars)).unwrap();
     QueueWorker::new(
         lbpilot::app::executor(config).unwrap(),
         MemorySink::default(),

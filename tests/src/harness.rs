@@ -19,7 +19,7 @@ pub fn function_env(
     env.extend(
         [
             ("LBPILOT_RESULTS_QUEUE_URL", results_queue_url.to_string()),
-            ("AWS_ENDPOINT_URL_SQS", moto.endpoint.clone()),
+            ("AWS_ENDPOINT_URL", moto.endpoint.clone()),
             ("AWS_ACCESS_KEY_ID", "test".into()),
             ("AWS_SECRET_ACCESS_KEY", "test".into()),
             ("AWS_REGION", "us-east-1".into()),
@@ -50,7 +50,7 @@ pub fn executor_env(cloud: &FakeCloud) -> HashMap<String, String> {
 }
 
 pub fn executor_config(env: &HashMap<String, String>) -> ExecutorConfig {
-    ExecutorConfig::from_settings(&Settings::new(&|n| env.get(n).cloned()))
+    ExecutorConfig::from_settings(&Settings::from_map(env.clone()))
         .expect("valid test configuration")
 }
 
@@ -168,7 +168,8 @@ pub fn function_binary(package: &str) -> std::path::PathBuf {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = std::process::Command::new(cargo)
-        .args(["build", "--quiet", "-p", package, "--bin", package])
+        // The whole workspace, as `scripts/test` and `scripts/demo` build it: one set of features.
+        .args(["build", "--quiet", "--workspace", "--bins"])
         .current_dir(&root)
         .status()
         .expect("run cargo build");

@@ -81,6 +81,32 @@ impl Moto {
         aws_sdk_sqs::Client::from_conf(config)
     }
 
+    /// Stores `value` as a Secrets Manager secret's `SecretString`; returns its ARN.
+    pub async fn create_secret(&self, name: &str, value: &str) -> String {
+        let config = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new(
+                "test",
+                "test",
+                None,
+                None,
+                "lbpilot-tests",
+            ))
+            .endpoint_url(&self.endpoint)
+            .build();
+        aws_sdk_secretsmanager::Client::from_conf(config)
+            .create_secret()
+            .name(name)
+            .secret_string(value)
+            .send()
+            .await
+            .expect("create secret")
+            .arn()
+            .expect("secret arn")
+            .to_string()
+    }
+
     pub async fn create_queue(&self, name: &str) -> String {
         let mut req = self.sqs().create_queue().queue_name(name);
         if name.ends_with(".fifo") {

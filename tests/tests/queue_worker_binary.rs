@@ -104,6 +104,70 @@ async fn the_binary_executes_a_batch_and_reports_only_retryable_failures() {
 }
 
 #[tokio::test]
+async fn provider_keys_can_come_from_a_secrets_manager_secret() {
+    let cloud = FakeCloud::start(Seed::demo()).await;
+    let moto = Moto::start().await;
+    let results = moto.create_queue("results").await;
+    let mut env = function_env(&cloud, &moto, &results);
+    let mut secret = serde_json::Map::new();
+    for name in ["ALIBABA_CLOUD_ACCESS_KEY_SECRET", "HUAWEICLOUD_SDK_SK"] {
+        secret.insert(name.into(), env.remove(name).unwrap().into());
+    }
+    let arn = moto
+        .create_secret(
+            "lbpilot/providers",
+            &serde_json::Value::Object(secret).to_string(),
+        )
+        .await;
+    env.insert("LBPILOT_SECRET_ID".into(), arn);
+    let function = RunningFunction::start("queue-worker", &env).await;
+    let event = sqs_event(vec![
+        sqs_record("alb", &actions::alb_drain(2, 0).to_string(), 1),
+        sqs_record("ga", &actions::ga_dial(30).to_string(), 1),
+    ]);
+    let answer = function
+        .runtime
+        .invoke(
+            serde_json::to_value(&event).unwrap(),
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    assert_eq!(
+        cloud
+            .ga_endpoint_group(demo::GA_GROUP)
+            .unwrap()
+            .traffic_dial_percentage,
+        30
+    );
+    let logs = function.stop();
+    assert!(!logs.contains(demo::ALIBABA_SECRET) && !logs.contains(demo::HUAWEI_SK));
+}
+
+#[tokio::test]
+async fn an_unreadable_secret_fails_the_cold_start() {
+    let cloud = FakeCloud::start(Seed::demo()).await;
+    let moto = Moto::start().await;
+    let mut env = function_env(&cloud, &moto, "http://unused");
+    env.insert("LBPILOT_SECRET_ID".into(), "no-such-secret".into());
+    let function = RunningFunction::start("queue-worker", &env).await;
+    let started = std::time::Instant::now();
+    while function.runtime.init_error().is_none() && started.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let error = function
+        .runtime
+        .init_error()
+        .expect("an init error was reported")
+        .to_string();
+    assert!(
+        error.contains("LBPILOT_SECRET_ID") && error.contains("no-such-secret"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn a_missing_setting_fails_the_cold_start_with_its_name() {
     let cloud = FakeCloud::start(Seed::demo()).await;
     let moto = Moto::start().await;
