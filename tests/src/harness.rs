@@ -60,6 +60,8 @@ pub struct Stack {
     pub moto: Moto,
     pub results_url: String,
     pub worker: QueueWorker<SqsEmitter>,
+    /// The executor's settings, to build other triggers on the same stack.
+    pub env: HashMap<String, String>,
 }
 
 impl Stack {
@@ -88,7 +90,17 @@ impl Stack {
             moto,
             results_url,
             worker,
+            env,
         }
+    }
+
+    /// An executor and a results-queue emitter like the worker's, for another trigger.
+    pub fn parts(&self) -> (lbpilot::executor::Executor, SqsEmitter) {
+        let executor = lbpilot::app::executor(executor_config(&self.env)).expect("executor");
+        (
+            executor,
+            SqsEmitter::new(self.moto.sqs(), self.results_url.clone()),
+        )
     }
 
     /// Outcomes now on the results queue, by source id (the SQS messageId).

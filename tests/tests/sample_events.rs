@@ -32,7 +32,14 @@ fn every_event_file_is_covered_here() {
     }
     files.sort();
     // A new sample event must get a test in this file.
-    assert_eq!(files, vec!["queue-worker/sqs-batch.json"]);
+    assert_eq!(
+        files,
+        vec![
+            "queue-worker/sqs-batch.json",
+            "scheduled/eventbridge-rule-nightly-shift.json",
+            "scheduled/scheduler-maintenance-start.json",
+        ]
+    );
 }
 
 #[tokio::test]
@@ -71,5 +78,52 @@ async fn queue_worker_sqs_batch() {
             ("shift-slb-backend-2", "succeeded"),
         ]
         .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+}
+
+async fn run_schedule(file: &str) -> (Stack, serde_json::Value) {
+    let s = Stack::start().await;
+    let (executor, emitter) = s.parts();
+    let scheduler = lbpilot::triggers::schedule::Scheduler::new(executor, emitter);
+    let event = serde_json::from_str(&event_file(file)).unwrap();
+    let answer = scheduler
+        .handle(
+            event,
+            "local-request",
+            Instant::now() + Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    (s, answer)
+}
+
+#[tokio::test]
+async fn scheduled_scheduler_maintenance_start() {
+    let (s, answer) = run_schedule("scheduled/scheduler-maintenance-start.json").await;
+    assert_eq!(answer["source"], "c1d9a7e2-5b8f-4a3e-9d51-0f6e7a2b3c4d");
+    let group = s
+        .cloud
+        .ga_endpoint_group(lbpilot_tests::fakes::demo::GA_GROUP)
+        .unwrap();
+    assert_eq!(group.traffic_dial_percentage, 0);
+}
+
+#[tokio::test]
+async fn scheduled_eventbridge_rule_nightly_shift() {
+    use lbpilot_tests::fakes::demo;
+    let (s, answer) = run_schedule("scheduled/eventbridge-rule-nightly-shift.json").await;
+    assert_eq!(answer["actions"].as_array().unwrap().len(), 2);
+    let web2 = s
+        .cloud
+        .alb_server(demo::ALB_GROUP, demo::ALB_SERVERS[1], demo::ALB_PORT)
+        .unwrap();
+    assert_eq!(web2.weight, 20);
+    let b3 = s.cloud.slb_backends(demo::SLB_VSG).unwrap();
+    assert_eq!(
+        b3.iter()
+            .find(|b| b.server_id == demo::SLB_SERVERS[2])
+            .unwrap()
+            .weight,
+        50
     );
 }

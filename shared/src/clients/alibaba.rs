@@ -108,6 +108,11 @@ pub fn parse_response(response: &HttpResponse) -> Result<Reply, ProviderError> {
         .and_then(|v| v.trim().parse::<u64>().ok())
         .filter(|ms| *ms > 0)
         .map(Duration::from_millis);
+    // A resource being configured stays so for a while: wait at least a second, not a jitter.
+    let retry_after = retry_after.or_else(|| {
+        code.starts_with("IncorrectStatus")
+            .then_some(Duration::from_secs(1))
+    });
     let retryable = response.status >= 500
         || response.status == 429
         || retry_after.is_some()
