@@ -8,6 +8,7 @@ use crate::clients::huawei::HuaweiClient;
 use crate::config::ExecutorConfig;
 use crate::error::{ProviderError, ValidationError};
 use crate::outcome::{Outcome, RequestView, Source, Status};
+use crate::providers::reads::Read;
 use crate::providers::{Request, alb, ga, roma, slb};
 use crate::transport::Transport;
 use serde_json::{Value, json};
@@ -25,6 +26,7 @@ pub struct Execution {
 
 pub struct Executor {
     config: ExecutorConfig,
+    transport: Transport,
     alibaba: Option<AlibabaClient>,
     huawei: Option<HuaweiClient>,
 }
@@ -47,11 +49,16 @@ impl Executor {
                 .clone()
                 .map(|c| HuaweiClient::new(transport.clone(), c)),
             config,
+            transport,
         }
     }
 
     pub fn config(&self) -> &ExecutorConfig {
         &self.config
+    }
+
+    pub fn transport(&self) -> &Transport {
+        &self.transport
     }
 
     /// Validates `action` without executing it.
@@ -88,6 +95,101 @@ impl Executor {
             Ok(status) => outcome.finish(status),
             Err(e) => outcome.failed(&e),
         }
+    }
+
+    /// Reads a group's current state (every page), with the same retries and deadline as a change.
+    pub async fn read(&self, read: &Read, deadline: Instant) -> Result<Value, ProviderError> {
+        read.validate().map_err(|e| ProviderError {
+            code: "InvalidRead".into(),
+            message: e.to_string(),
+            http_status: None,
+            request_id: None,
+            retryable: false,
+            ambiguous: false,
+            retry_after: None,
+        })?;
+        let mut run = Run {
+            policy: self.config.retry,
+            ctx: Execution {
+                deadline,
+                redelivered: false,
+            },
+            attempts: 0,
+        };
+        let reply = match read {
+            Read::AlbServers {
+                region,
+                server_group_id,
+            } => {
+                let client = self.alibaba()?;
+                let base = self.config.endpoints.alb(region);
+                let mut servers = Vec::new();
+                let mut token: Option<String> = None;
+                loop {
+                    let req = alb::list_servers(&base, server_group_id, token.as_deref());
+                    let page = run
+                        .retry(async |timeout, _| {
+                            client
+                                .call(req.clone(), alb::LIST_SERVERS_ACTION, alb::VERSION, timeout)
+                                .await
+                        })
+                        .await?;
+                    servers.extend(page.body["Servers"].as_array().cloned().unwrap_or_default());
+                    token = page
+                        .body
+                        .get("NextToken")
+                        .and_then(Value::as_str)
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_string);
+                    // A group holds at most a few thousand servers; stop a runaway pager.
+                    if token.is_none() || servers.len() > 10_000 {
+                        break json!({"ServerGroupId": server_group_id, "Servers": servers});
+                    }
+                }
+            }
+            Read::SlbGroup {
+                region,
+                vserver_group_id,
+            } => {
+                let client = self.alibaba()?;
+                let req = slb::describe_group(
+                    &self.config.endpoints.slb(region),
+                    region,
+                    vserver_group_id,
+                );
+                run.retry(async |timeout, _| {
+                    client
+                        .call(
+                            req.clone(),
+                            slb::DESCRIBE_GROUP_ACTION,
+                            slb::VERSION,
+                            timeout,
+                        )
+                        .await
+                })
+                .await?
+                .body
+            }
+            Read::RomaGroup { region, group } => {
+                let client = self.huawei()?;
+                let req = group.show(&self.config.endpoints.roma(region));
+                run.retry(async |timeout, _| {
+                    client
+                        .call(req.clone(), Some(&group.project_id), timeout)
+                        .await
+                })
+                .await?
+                .body
+            }
+            Read::GaGroup { endpoint_group_id } => {
+                let client = self.huawei()?;
+                let req = ga::show(&self.config.endpoints.ga(), endpoint_group_id);
+                run.retry(async |timeout, _| client.call(req.clone(), None, timeout).await)
+                    .await?
+                    .body
+            }
+        };
+        Ok(reply)
     }
 
     fn alibaba(&self) -> Result<&AlibabaClient, ProviderError> {

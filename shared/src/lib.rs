@@ -6,6 +6,7 @@
 
 pub mod action;
 pub mod app;
+pub mod chatops;
 pub mod clients;
 pub mod config;
 pub mod emitter;
@@ -13,6 +14,7 @@ pub mod endpoints;
 pub mod error;
 pub mod executor;
 pub mod http;
+pub mod http_event;
 pub mod outcome;
 pub mod providers;
 pub mod retry;

@@ -42,6 +42,11 @@ impl Transport {
         Ok(Self { client })
     }
 
+    /// The shared HTTP client, for calls that are not provider requests (Slack replies).
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     pub async fn send(
         &self,
         req: &HttpRequest,

@@ -8,6 +8,7 @@ use lbpilot::emitter::SqsEmitter;
 use lbpilot::triggers::sqs::QueueWorker;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::time::Duration;
 
 /// The environment a function needs to run against `cloud` (and `results_queue_url` on `moto`).
 pub fn function_env(
@@ -230,5 +231,143 @@ impl RunningFunction {
 impl Drop for RunningFunction {
     fn drop(&mut self) {
         let _ = self.child.kill();
+    }
+}
+
+/// Messages now on `queue_url`, received (not deleted) and shaped as the SQS event Lambda would
+/// deliver: attributes and message attributes included.
+pub async fn receive_as_event(moto: &Moto, queue_url: &str) -> SqsEvent {
+    let out = moto
+        .sqs()
+        .receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(10)
+        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+        .message_attribute_names("All")
+        .send()
+        .await
+        .expect("receive");
+    let records = out
+        .messages()
+        .iter()
+        .map(|m| {
+            let mut r = sqs_record(
+                m.message_id().unwrap_or_default(),
+                m.body().unwrap_or_default(),
+                1,
+            );
+            for (k, v) in m.attributes().into_iter().flatten() {
+                r.attributes.insert(k.as_str().to_string(), v.clone());
+            }
+            for (k, v) in m.message_attributes().into_iter().flatten() {
+                let mut a = aws_lambda_events::sqs::SqsMessageAttribute::default();
+                a.string_value = v.string_value().map(str::to_string);
+                a.data_type = Some(v.data_type().to_string());
+                r.message_attributes.insert(k.clone(), a);
+            }
+            r
+        })
+        .collect();
+    sqs_event(records)
+}
+
+/// A Function URL event carrying a Slack slash command signed with `secret` at `timestamp`,
+/// its form body base64-encoded as Function URLs (and `cargo lambda watch`) deliver it.
+pub fn slack_command_event(secret: &str, timestamp: i64, form: &str) -> Value {
+    use base64::Engine;
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("v0:{timestamp}:{form}").as_bytes());
+    let signature = format!("v0={}", hex::encode(mac.finalize().into_bytes()));
+    json!({
+        "version": "2.0", "rawPath": "/", "rawQueryString": "",
+        "headers": {"content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": timestamp.to_string(),
+                    "x-slack-signature": signature, "user-agent": "Slackbot 1.0 (+https://api.slack.com/robots)"},
+        "body": base64::engine::general_purpose::STANDARD.encode(form), "isBase64Encoded": true,
+        "requestContext": {"requestId": "req-1", "http": {"method": "POST", "path": "/", "sourceIp": "127.0.0.1"}}
+    })
+}
+
+/// A slash command's form body, as Slack sends it.
+pub fn slack_form(user: &str, channel: &str, text: &str, response_url: &str) -> String {
+    use lbpilot::signing::encoding::form_encode;
+    format!(
+        "token=deprecated&team_id=T1DC2JH3J&team_domain=example&channel_id={channel}&channel_name=ops&user_id={user}&user_name=oncall&command=%2Flbpilot&text={}&api_app_id=A0001&is_enterprise_install=false&response_url={}&trigger_id={}",
+        form_encode(text),
+        form_encode(response_url),
+        fastrand::u64(..)
+    )
+}
+
+/// `cargo lambda watch` serving every function of the workspace on a loopback port, with `env`.
+/// Stopped (with the functions it started) when dropped.
+pub struct LambdaWatch {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl LambdaWatch {
+    pub async fn start(env: &HashMap<String, String>) -> LambdaWatch {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let venv_bin = root.join(".venv/bin");
+        let path = format!(
+            "{}:{}",
+            venv_bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let port = crate::moto::free_port();
+        let child =
+            std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .args([
+                    "lambda",
+                    "watch",
+                    "--invoke-address",
+                    "127.0.0.1",
+                    "--invoke-port",
+                    &port.to_string(),
+                    "--ignore-changes",
+                ])
+                .current_dir(&root)
+                .envs(env)
+                .env("PATH", path)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::inherit())
+                .spawn()
+                .expect("start cargo lambda watch (run scripts/setup to install cargo-lambda)");
+        let started = std::time::Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "cargo lambda watch did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        LambdaWatch { child, port }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Invokes `function` synchronously through watch's Invoke API.
+    pub async fn invoke(&self, function: &str, event: &Value) -> Value {
+        let response = reqwest::Client::new()
+            .post(self.url(&format!("/2015-03-31/functions/{function}/invocations")))
+            .timeout(Duration::from_secs(300))
+            .body(event.to_string())
+            .send()
+            .await
+            .expect("invoke");
+        serde_json::from_str(&response.text().await.expect("answer")).expect("JSON answer")
+    }
+}
+
+impl Drop for LambdaWatch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

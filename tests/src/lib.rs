@@ -3,3 +3,4 @@ pub mod harness;
 
 pub mod moto;
 pub mod runtime_api;
+pub mod slack_stub;

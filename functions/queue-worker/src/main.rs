@@ -1,6 +1,7 @@
 //! SQS-triggered: executes each record's action and emits one outcome per record.
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use lbpilot::chatops::replies::{DEFAULT_ALLOWED_PREFIX, Replier};
 use lbpilot::emitter::SqsEmitter;
 use lbpilot::error::ConfigError;
 use lbpilot::triggers::{deadline_of, sqs::QueueWorker};
@@ -8,7 +9,11 @@ use lbpilot::triggers::{deadline_of, sqs::QueueWorker};
 async fn init() -> Result<QueueWorker<SqsEmitter>, ConfigError> {
     let (executor, emitter, settings) = lbpilot::app::from_env().await?;
     let concurrency = settings.number("LBPILOT_CONCURRENCY", 10, 1..=100)?;
-    Ok(QueueWorker::new(executor, emitter, concurrency))
+    let slack_prefix = settings
+        .get("LBPILOT_SLACK_RESPONSE_URL_PREFIX")
+        .unwrap_or_else(|| DEFAULT_ALLOWED_PREFIX.into());
+    let replier = Replier::new(executor.transport().client().clone(), slack_prefix);
+    Ok(QueueWorker::new(executor, emitter, concurrency).with_replier(replier))
 }
 
 #[tokio::main]

@@ -10,6 +10,7 @@ use serde::Deserialize;
 pub const VERSION: &str = "2020-06-16";
 pub const UPDATE_ACTION: &str = "UpdateServerGroupServersAttribute";
 pub const LIST_JOBS_ACTION: &str = "ListAsynJobs";
+pub const LIST_SERVERS_ACTION: &str = "ListServerGroupServers";
 pub const MAX_SERVERS: usize = 40;
 const SERVER_TYPES: &[&str] = &["Ecs", "Eni", "Eci", "Ip", "Fc"];
 const TYPES_NEEDING_PORT: &[&str] = &["Ecs", "Eni", "Eci", "Ip"];
@@ -160,6 +161,23 @@ pub fn list_job(base: &BaseUrl, job_id: &str) -> HttpRequest {
         ("JobIds.1".into(), job_id.to_string()),
         ("MaxResults".into(), "20".into()),
     ];
+    req
+}
+
+/// One page of `ListServerGroupServers` (100 servers, the most a page holds).
+pub fn list_servers(
+    base: &BaseUrl,
+    server_group_id: &str,
+    next_token: Option<&str>,
+) -> HttpRequest {
+    let mut req = HttpRequest::new("POST", &base.origin, format!("{}/", base.prefix));
+    req.query = vec![
+        ("MaxResults".into(), "100".into()),
+        ("ServerGroupId".into(), server_group_id.to_string()),
+    ];
+    if let Some(token) = next_token {
+        req.query.push(("NextToken".into(), token.to_string()));
+    }
     req
 }
 

@@ -85,16 +85,12 @@ impl UpdateEndpointGroup {
         })
     }
 
-    fn path(&self, base: &BaseUrl) -> String {
-        format!(
-            "{}/v1/endpoint-groups/{}",
-            base.prefix,
-            encoding::encode(&self.endpoint_group_id)
-        )
-    }
-
     pub fn to_http(&self, base: &BaseUrl) -> HttpRequest {
-        let mut req = HttpRequest::new("PUT", &base.origin, self.path(base));
+        let mut req = HttpRequest::new(
+            "PUT",
+            &base.origin,
+            group_path(base, &self.endpoint_group_id),
+        );
         req.body = serde_json::to_vec(&Body {
             endpoint_group: &self.endpoint_group,
         })
@@ -103,12 +99,24 @@ impl UpdateEndpointGroup {
         req
     }
 
-    /// `ShowEndpointGroup`: the group's status and dial now.
     pub fn show(&self, base: &BaseUrl) -> HttpRequest {
-        let mut req = HttpRequest::new("GET", &base.origin, self.path(base));
-        req.set_header("content-type", CONTENT_TYPE);
-        req
+        show(base, &self.endpoint_group_id)
     }
+}
+
+fn group_path(base: &BaseUrl, endpoint_group_id: &str) -> String {
+    format!(
+        "{}/v1/endpoint-groups/{}",
+        base.prefix,
+        encoding::encode(endpoint_group_id)
+    )
+}
+
+/// `ShowEndpointGroup`: the group's status and dial now.
+pub fn show(base: &BaseUrl, endpoint_group_id: &str) -> HttpRequest {
+    let mut req = HttpRequest::new("GET", &base.origin, group_path(base, endpoint_group_id));
+    req.set_header("content-type", CONTENT_TYPE);
+    req
 }
 
 /// The `status` and `traffic_dial_percentage` of a Show/Update response.

@@ -4,6 +4,7 @@
 pub mod alb;
 pub mod ga;
 mod pyjson;
+pub mod reads;
 pub mod roma;
 pub mod rules;
 pub mod slb;

@@ -182,6 +182,37 @@ impl UpdateMemberGroup {
         })
     }
 
+    pub fn member_group(&self) -> MemberGroupRef {
+        MemberGroupRef {
+            project_id: self.project_id.clone(),
+            instance_id: self.instance_id.clone(),
+            vpc_channel_id: self.vpc_channel_id.clone(),
+            member_group_id: self.member_group_id.clone(),
+        }
+    }
+
+    pub fn path(&self, base: &BaseUrl) -> String {
+        self.member_group().path(base)
+    }
+
+    pub fn to_http(&self, base: &BaseUrl) -> HttpRequest {
+        let mut req = HttpRequest::new("PUT", &base.origin, self.path(base));
+        req.body = serde_json::to_vec(&self.body).expect("the body always serializes");
+        req.set_header("content-type", CONTENT_TYPE);
+        req
+    }
+}
+
+/// Names one member group of a VPC channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberGroupRef {
+    pub project_id: String,
+    pub instance_id: String,
+    pub vpc_channel_id: String,
+    pub member_group_id: String,
+}
+
+impl MemberGroupRef {
     pub fn path(&self, base: &BaseUrl) -> String {
         format!(
             "{}/v2/{}/apic/instances/{}/vpc-channels/{}/member-groups/{}",
@@ -191,13 +222,6 @@ impl UpdateMemberGroup {
             encoding::encode(&self.vpc_channel_id),
             encoding::encode(&self.member_group_id)
         )
-    }
-
-    pub fn to_http(&self, base: &BaseUrl) -> HttpRequest {
-        let mut req = HttpRequest::new("PUT", &base.origin, self.path(base));
-        req.body = serde_json::to_vec(&self.body).expect("the body always serializes");
-        req.set_header("content-type", CONTENT_TYPE);
-        req
     }
 
     /// `ShowDetailsOfMemberGroup`: the group as it is now.

@@ -2,6 +2,8 @@
 //! FIFO records keep their order within a message group.
 
 use crate::action::Action;
+use crate::chatops::queue::{REQUESTED_BY_ATTRIBUTE, RESPONSE_URL_ATTRIBUTE, SUMMARY_ATTRIBUTE};
+use crate::chatops::replies::Replier;
 use crate::emitter::OutcomeSink;
 use crate::executor::{Execution, Executor};
 use crate::outcome::{Outcome, Source};
@@ -14,6 +16,7 @@ pub struct QueueWorker<S> {
     executor: Executor,
     sink: S,
     concurrency: usize,
+    replier: Option<Replier>,
 }
 
 /// The batch could not be answered record by record: SQS retries it whole.
@@ -25,6 +28,20 @@ pub struct UnreportableFailure(pub usize);
 struct RecordResult {
     message_id: Option<String>,
     outcome: Option<Outcome>,
+    /// A chat command's response URL, requester and summary (message attributes).
+    reply: Option<(String, String, String)>,
+}
+
+fn attribute(record: &SqsMessage, name: &str) -> Option<String> {
+    record.message_attributes.get(name)?.string_value.clone()
+}
+
+fn reply_of(record: &SqsMessage) -> Option<(String, String, String)> {
+    Some((
+        attribute(record, RESPONSE_URL_ATTRIBUTE)?,
+        attribute(record, REQUESTED_BY_ATTRIBUTE).unwrap_or_default(),
+        attribute(record, SUMMARY_ATTRIBUTE).unwrap_or_else(|| "the command".into()),
+    ))
 }
 
 impl<S: OutcomeSink> QueueWorker<S> {
@@ -33,7 +50,14 @@ impl<S: OutcomeSink> QueueWorker<S> {
             executor,
             sink,
             concurrency: concurrency.max(1),
+            replier: None,
         }
+    }
+
+    /// Replies to chat commands (records carrying a response URL) with their outcome.
+    pub fn with_replier(mut self, replier: Replier) -> Self {
+        self.replier = Some(replier);
+        self
     }
 
     pub fn sink(&self) -> &S {
@@ -59,6 +83,7 @@ impl<S: OutcomeSink> QueueWorker<S> {
             .collect();
         let outcomes: Vec<Outcome> = results.iter().filter_map(|r| r.outcome.clone()).collect();
         let mut published = self.sink.publish(&outcomes).await.into_iter();
+        self.post_replies(&results).await;
         let mut response = SqsBatchResponse::default();
         let mut unreportable = 0;
         for result in results {
@@ -83,6 +108,16 @@ impl<S: OutcomeSink> QueueWorker<S> {
         Ok(response)
     }
 
+    async fn post_replies(&self, results: &[RecordResult]) {
+        let Some(replier) = &self.replier else { return };
+        let posts = results.iter().filter_map(|r| {
+            let (url, by, summary) = r.reply.as_ref()?;
+            let outcome = r.outcome.as_ref()?;
+            Some(replier.post(url, by, summary, outcome))
+        });
+        futures::future::join_all(posts).await;
+    }
+
     /// Runs a group's records in order; after a retryable failure the rest wait for redelivery.
     async fn run_group(&self, group: Vec<SqsMessage>, deadline: Instant) -> Vec<RecordResult> {
         let mut results = Vec::with_capacity(group.len());
@@ -92,12 +127,14 @@ impl<S: OutcomeSink> QueueWorker<S> {
                 results.push(RecordResult {
                     message_id: record.message_id,
                     outcome: None,
+                    reply: None,
                 });
                 continue;
             }
             let outcome = self.run_record(&record, deadline).await;
             held = outcome.is_retryable_failure() && is_fifo(&record);
             results.push(RecordResult {
+                reply: reply_of(&record),
                 message_id: record.message_id,
                 outcome: Some(outcome),
             });
@@ -115,6 +152,7 @@ impl<S: OutcomeSink> QueueWorker<S> {
         source.detail = Some(json!({
             "queue": record.event_source_arn,
             "receive_count": receive_count,
+            "requested_by": attribute(record, REQUESTED_BY_ATTRIBUTE),
         }));
         let body = record.body.as_deref().unwrap_or_default();
         let action = match Action::from_json(body) {
