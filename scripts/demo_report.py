@@ -79,6 +79,62 @@ def report(before_file, after_file, results_url):
         print(f"            source: {o['source']['kind']} {o['source']['id']}")
 
 
+def sign_slack(event_file, secret, response_url):
+    """The sample slash command, re-signed now (Slack refuses requests over 5 minutes old)."""
+    import base64, hashlib, hmac, time, urllib.parse
+    event = json.load(open(event_file))
+    pairs = urllib.parse.parse_qsl(base64.b64decode(event["body"]).decode(), keep_blank_values=True)
+    pairs = [(k, response_url if k == "response_url" else v) for k, v in pairs]
+    form = urllib.parse.urlencode(pairs)
+    ts = str(int(time.time()))
+    event["body"] = base64.b64encode(form.encode()).decode()
+    event["headers"]["x-slack-request-timestamp"] = ts
+    event["headers"]["x-slack-signature"] = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{form}".encode(), hashlib.sha256).hexdigest()
+    print(json.dumps(event))
+
+
+def queue_event(url):
+    """What is on the command queue, as the SQS event Lambda would deliver to the queue worker."""
+    got = sqs().receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+    records = [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": m.get("Attributes", {}), "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:lbpilot-commands.fifo", "awsRegion": "us-east-1",
+        "messageAttributes": {k: {"stringValue": v.get("StringValue"), "dataType": v["DataType"], "stringListValues": [], "binaryListValues": []}
+                              for k, v in m.get("MessageAttributes", {}).items()},
+    } for m in got]
+    print(json.dumps({"Records": records}))
+
+
+def slack_hook(port, log_file):
+    """Stands in for Slack's response_url: prints and keeps what lbpilot posts."""
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
+            with open(log_file, "a") as f:
+                f.write(body + "\n")
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    HTTPServer(("127.0.0.1", int(port)), Hook).serve_forever()
+
+
+def print_slack(log_file):
+    if not os.path.exists(log_file):
+        return
+    print("\n== messages posted to the Slack response_url (a local stand-in)")
+    for line in open(log_file):
+        if line.strip():
+            print(f"  {json.loads(line)['text']}")
+
+
 if __name__ == "__main__":
     command = sys.argv[1]
     if command == "create-queue":
@@ -87,5 +143,13 @@ if __name__ == "__main__":
         print(json.dumps(snapshot()))
     elif command == "report":
         report(*sys.argv[2:5])
+    elif command == "sign-slack":
+        sign_slack(*sys.argv[2:5])
+    elif command == "queue-event":
+        queue_event(sys.argv[2])
+    elif command == "slack-hook":
+        slack_hook(*sys.argv[2:4])
+    elif command == "print-slack":
+        print_slack(sys.argv[2])
     else:
         sys.exit(f"unknown command {command}")

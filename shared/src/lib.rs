@@ -5,6 +5,7 @@
 //! publishes outcomes.
 
 pub mod action;
+pub mod alerts;
 pub mod app;
 pub mod chatops;
 pub mod clients;

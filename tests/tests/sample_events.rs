@@ -35,6 +35,7 @@ fn every_event_file_is_covered_here() {
     assert_eq!(
         files,
         vec![
+            "chatops/slash-command-drain.json",
             "queue-worker/sqs-batch.json",
             "scheduled/eventbridge-rule-nightly-shift.json",
             "scheduled/scheduler-maintenance-start.json",
@@ -126,4 +127,53 @@ async fn scheduled_eventbridge_rule_nightly_shift() {
             .weight,
         50
     );
+}
+
+/// The sample slash command is signed at a fixed time with Slack's documented example secret;
+/// re-sign it now (Slack refuses anything older than 5 minutes) and run it through chat-ops.
+#[tokio::test]
+async fn chatops_slash_command_drain() {
+    use base64::Engine;
+    use lbpilot::chatops::ChatOps;
+    use lbpilot::chatops::aliases::Aliases;
+    use lbpilot::chatops::queue::MemoryQueue;
+    let secret = "8f742231b10e8888abcd99yyyzzz85a5";
+    let mut event: serde_json::Value =
+        serde_json::from_str(&event_file("chatops/slash-command-drain.json")).unwrap();
+    let form = base64::engine::general_purpose::STANDARD
+        .decode(event["body"].as_str().unwrap())
+        .unwrap();
+    let form = String::from_utf8(form).unwrap();
+    let fresh = lbpilot_tests::harness::slack_command_event(
+        secret,
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64,
+        &form,
+    );
+    event["headers"]["x-slack-request-timestamp"] =
+        fresh["headers"]["x-slack-request-timestamp"].clone();
+    event["headers"]["x-slack-signature"] = fresh["headers"]["x-slack-signature"].clone();
+    let s = Stack::start().await;
+    let (executor, _) = s.parts();
+    let aliases = Aliases::load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../config/chatops-aliases.json"
+    ))
+    .unwrap();
+    let chatops = ChatOps::new(
+        lbpilot::secret::Secret::new(secret),
+        aliases,
+        executor,
+        MemoryQueue::default(),
+    );
+    let answer = chatops
+        .handle(&serde_json::from_value(event).unwrap())
+        .await;
+    assert_eq!(answer.status_code, 200);
+    assert!(answer.body.contains("Queued"), "{}", answer.body);
+    let sent = chatops.queue().sent.lock().unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0.params["Servers"][0]["Weight"], 0);
 }
