@@ -21,6 +21,7 @@ pub mod providers;
 pub mod retry;
 pub mod secret;
 pub mod signing;
+pub mod targets;
 pub mod telemetry;
 pub mod transport;
 pub mod triggers;

@@ -2,56 +2,15 @@
 //! validated at cold start; an error names the alias and the field.
 
 use crate::error::ConfigError;
-use crate::providers::reads::Read;
-use crate::providers::roma::MemberGroupRef;
+use crate::targets::Target;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    Alb,
-    Slb,
-    Roma,
-    Ga,
-}
-
-impl Provider {
-    pub fn label(self) -> &'static str {
-        match self {
-            Provider::Alb => "ALB server group",
-            Provider::Slb => "SLB VServer group",
-            Provider::Roma => "ROMA member group",
-            Provider::Ga => "GA endpoint group",
-        }
-    }
-
-    /// Whether commands name a server inside the group (ALB, SLB) or act on the group (ROMA, GA).
-    pub fn has_servers(self) -> bool {
-        matches!(self, Provider::Alb | Provider::Slb)
-    }
-}
-
-/// One target, as written in the aliases file.
+/// One chat target, as written in the aliases file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Alias {
-    pub provider: Provider,
-    /// Not needed for GA (global).
-    pub region: Option<String>,
-    /// The ALB server group, SLB VServer group, ROMA member group or GA endpoint group id.
-    pub group: String,
-    /// ALB `ServerType` of the servers named in commands (default `Ecs`).
-    pub server_type: Option<String>,
-    /// SLB backend `Type` (`ecs`, `eni`, `eci`), when not the default.
-    pub backend_type: Option<String>,
-    /// Port used when a command names a server without one.
-    pub default_port: Option<u16>,
-    /// ROMA: the channel the member group belongs to, and the group's name (the API requires it).
-    pub instance_id: Option<String>,
-    pub vpc_channel_id: Option<String>,
-    pub member_group_name: Option<String>,
-    pub project_id: Option<String>,
+    pub target: Target,
     /// The weight (or dial) `restore` sets (default 100).
     #[serde(default = "full")]
     pub restore_to: u8,
@@ -125,23 +84,9 @@ fn validate(name: &str, a: &Alias) -> Result<(), ConfigError> {
     if !name_ok {
         return Err(bad("name", "must be 1-64 letters, digits, '-', '_' or '.'"));
     }
-    if a.group.trim().is_empty() {
-        return Err(bad("group", "is required"));
-    }
-    if a.provider != Provider::Ga && a.region.as_deref().is_none_or(str::is_empty) {
-        return Err(bad("region", "is required for this provider"));
-    }
-    if a.provider == Provider::Roma {
-        for (field, value) in [
-            ("instance_id", &a.instance_id),
-            ("vpc_channel_id", &a.vpc_channel_id),
-            ("member_group_name", &a.member_group_name),
-        ] {
-            if value.as_deref().is_none_or(str::is_empty) {
-                return Err(bad(field, "is required for a ROMA alias"));
-            }
-        }
-    }
+    a.target
+        .check()
+        .map_err(|(field, problem)| bad(&format!("target.{field}"), problem))?;
     if a.restore_to > 100 {
         return Err(bad("restore_to", "must be 0-100"));
     }
@@ -161,37 +106,6 @@ impl Alias {
             && (self.allowed_channels.is_empty()
                 || self.allowed_channels.iter().any(|c| c == channel))
     }
-
-    /// The provider read that shows this target's state.
-    pub fn read(&self, default_project_id: Option<&str>) -> Read {
-        let region = self.region.clone().unwrap_or_default();
-        match self.provider {
-            Provider::Alb => Read::AlbServers {
-                region,
-                server_group_id: self.group.clone(),
-            },
-            Provider::Slb => Read::SlbGroup {
-                region,
-                vserver_group_id: self.group.clone(),
-            },
-            Provider::Roma => Read::RomaGroup {
-                region,
-                group: MemberGroupRef {
-                    project_id: self
-                        .project_id
-                        .clone()
-                        .or_else(|| default_project_id.map(str::to_string))
-                        .unwrap_or_default(),
-                    instance_id: self.instance_id.clone().unwrap_or_default(),
-                    vpc_channel_id: self.vpc_channel_id.clone().unwrap_or_default(),
-                    member_group_id: self.group.clone(),
-                },
-            },
-            Provider::Ga => Read::GaGroup {
-                endpoint_group_id: self.group.clone(),
-            },
-        }
-    }
 }
 
 #[cfg(test)]
@@ -201,23 +115,29 @@ mod tests {
     #[test]
     fn names_the_alias_and_field_that_are_wrong() {
         let err = |text: &str| Aliases::parse(text).unwrap_err().problem;
+        let with = |alias: &str| format!(r#"{{"aliases": {{"web": {alias}}}}}"#);
         assert!(err(r#"{"aliases": {}}"#).contains("no aliases"));
         assert!(
-            err(r#"{"aliases": {"web": {"provider": "elb", "group": "g"}}}"#)
-                .contains("aliases.web.provider")
+            err(&with(r#"{"target": {"provider": "elb", "group": "g"}}"#))
+                .contains("aliases.web.target.provider")
         );
-        assert!(err(r#"{"aliases": {"web": {"provider": "alb", "group": "g", "allowed_users": ["U1"]}}}"#).contains("alias \"web\": region"));
-        assert!(err(r#"{"aliases": {"web": {"provider": "alb", "region": "cn-hangzhou", "group": "g"}}}"#).contains("allowed_users"));
-        assert!(err(r#"{"aliases": {"api": {"provider": "roma", "region": "cn-north-4", "group": "g", "allowed_users": ["U1"]}}}"#).contains("instance_id"));
         assert!(
-            err(
-                r#"{"aliases": {"w b": {"provider": "ga", "group": "g", "allowed_users": ["U1"]}}}"#
-            )
-            .contains("name")
+            err(&with(
+                r#"{"target": {"provider": "alb", "group": "g"}, "allowed_users": ["U1"]}"#
+            ))
+            .contains("alias \"web\": target.region")
         );
-        assert!(err(r#"{"aliases": {"web": {"provider": "ga", "group": "g", "allowed_users": ["U1"], "colour": 1}}}"#).contains("colour"));
-        assert!(err(r#"{"aliases": {"web": {"provider": "ga", "group": "g", "allowed_users": ["U1"], "restore_to": 150}}}"#).contains("restore_to"));
-        let ok = Aliases::parse(r#"{"aliases": {"edge": {"provider": "ga", "group": "g", "allowed_channels": ["C1"]}}}"#).unwrap();
+        assert!(
+            err(&with(
+                r#"{"target": {"provider": "alb", "region": "cn-hangzhou", "group": "g"}}"#
+            ))
+            .contains("allowed_users")
+        );
+        assert!(err(&with(r#"{"target": {"provider": "roma", "region": "cn-north-4", "group": "g"}, "allowed_users": ["U1"]}"#)).contains("instance_id"));
+        assert!(err(r#"{"aliases": {"w b": {"target": {"provider": "ga", "group": "g"}, "allowed_users": ["U1"]}}}"#).contains("name"));
+        assert!(err(&with(r#"{"target": {"provider": "ga", "group": "g"}, "allowed_users": ["U1"], "colour": 1}"#)).contains("colour"));
+        assert!(err(&with(r#"{"target": {"provider": "ga", "group": "g"}, "allowed_users": ["U1"], "restore_to": 150}"#)).contains("restore_to"));
+        let ok = Aliases::parse(r#"{"aliases": {"edge": {"target": {"provider": "ga", "group": "g"}, "allowed_channels": ["C1"]}}}"#).unwrap();
         let edge = ok.get("edge").unwrap();
         assert!(edge.allows("anyone", "C1") && !edge.allows("anyone", "C2"));
     }

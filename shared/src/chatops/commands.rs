@@ -1,8 +1,9 @@
 //! The slash command language: parse the text, explain it, and turn a change into an action.
 
-use super::aliases::{Alias, Provider};
+use super::aliases::Alias;
 use crate::action::{Action, Operation};
 use crate::error::ValidationError;
+use crate::targets::Provider;
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,7 +194,10 @@ pub fn action(
         s.cloned().ok_or_else(|| {
             error(
                 verb_name,
-                format!("{target} is an {}: name the server", alias.provider.label()),
+                format!(
+                    "{target} is an {}: name the server",
+                    alias.target.provider.label()
+                ),
             )
         })
     };
@@ -202,13 +206,13 @@ pub fn action(
             verb_name,
             format!(
                 "{target} is a {}: it has no servers to name",
-                alias.provider.label()
+                alias.target.provider.label()
             ),
         )),
         None => Ok(()),
     };
     let port_of = |s: &Server| {
-        s.port.or(alias.default_port).ok_or_else(|| {
+        s.port.or(alias.target.default_port).ok_or_else(|| {
             error(
                 verb_name,
                 format!(
@@ -218,17 +222,21 @@ pub fn action(
             )
         })
     };
-    let (operation, params) = match (alias.provider, verb) {
+    let (operation, params) = match (alias.target.provider, verb) {
         (Provider::Alb, Verb::Drain | Verb::Restore | Verb::Weight) => {
             let s = need_server(server)?;
-            let server_type = alias.server_type.clone().unwrap_or_else(|| "Ecs".into());
+            let server_type = alias
+                .target
+                .server_type
+                .clone()
+                .unwrap_or_else(|| "Ecs".into());
             let mut entry = json!({"ServerId": s.id, "ServerType": server_type, "Weight": value});
             if server_type != "Fc" {
                 entry["Port"] = json!(port_of(&s)?);
             }
             (
                 Operation::AlbUpdateServerGroupServersAttribute,
-                json!({"ServerGroupId": alias.group, "Servers": [entry]}),
+                json!({"ServerGroupId": alias.target.group, "Servers": [entry]}),
             )
         }
         (Provider::Slb, Verb::Drain | Verb::Restore | Verb::Weight) => {
@@ -236,23 +244,23 @@ pub fn action(
             let port = port_of(&s)?;
             let mut old = json!({"ServerId": s.id, "Port": port});
             let mut new = json!({"ServerId": s.id, "Port": port, "Weight": value});
-            if let Some(t) = &alias.backend_type {
+            if let Some(t) = &alias.target.backend_type {
                 old["Type"] = json!(t);
                 new["Type"] = json!(t);
             }
             (
                 Operation::SlbModifyVServerGroupBackendServers,
-                json!({"VServerGroupId": alias.group, "OldBackendServers": [old], "NewBackendServers": [new]}),
+                json!({"VServerGroupId": alias.target.group, "OldBackendServers": [old], "NewBackendServers": [new]}),
             )
         }
         (Provider::Roma, Verb::Drain | Verb::Restore | Verb::Weight) => {
             no_server(server)?;
             let mut params = json!({
-                "instance_id": alias.instance_id, "vpc_channel_id": alias.vpc_channel_id,
-                "member_group_id": alias.group, "member_group_name": alias.member_group_name,
+                "instance_id": alias.target.instance_id, "vpc_channel_id": alias.target.vpc_channel_id,
+                "member_group_id": alias.target.group, "member_group_name": alias.target.member_group_name,
                 "member_group_weight": value,
             });
-            if let Some(p) = &alias.project_id {
+            if let Some(p) = &alias.target.project_id {
                 params["project_id"] = json!(p);
             }
             (Operation::RomaUpdateMemberGroup, params)
@@ -261,7 +269,7 @@ pub fn action(
             no_server(server)?;
             (
                 Operation::GaUpdateEndpointGroup,
-                json!({"endpoint_group_id": alias.group, "endpoint_group": {"traffic_dial_percentage": value}}),
+                json!({"endpoint_group_id": alias.target.group, "endpoint_group": {"traffic_dial_percentage": value}}),
             )
         }
         (Provider::Ga, Verb::Weight) => {
@@ -275,15 +283,15 @@ pub fn action(
                 "weight",
                 format!(
                     "{target} is an {}: dial is for GA endpoint groups",
-                    alias.provider.label()
+                    alias.target.provider.label()
                 ),
             ));
         }
     };
-    let region = if alias.provider == Provider::Ga {
+    let region = if alias.target.provider == Provider::Ga {
         None
     } else {
-        alias.region.clone()
+        alias.target.region.clone()
     };
     Action::new(
         Some(id.to_string()),
@@ -300,15 +308,15 @@ pub fn action(
 pub fn describe_state(alias: &Alias, target: &str, state: &Value) -> String {
     let mut lines = vec![format!(
         "*{target}* ({} `{}`):",
-        alias.provider.label(),
-        alias.group
+        alias.target.provider.label(),
+        alias.target.group
     )];
     let field = |v: &Value, k: &str| {
         v.get(k).map_or("-".to_string(), |x| {
             x.as_str().map_or(x.to_string(), str::to_string)
         })
     };
-    match alias.provider {
+    match alias.target.provider {
         Provider::Alb => {
             for s in state["Servers"].as_array().into_iter().flatten() {
                 lines.push(format!(
@@ -425,10 +433,10 @@ mod tests {
     #[test]
     fn turns_changes_into_actions_for_each_provider() {
         let aliases = Aliases::parse(r#"{"aliases": {
-            "web": {"provider": "alb", "region": "cn-hangzhou", "group": "sgp-1", "default_port": 80, "allowed_users": ["U1"]},
-            "old": {"provider": "slb", "region": "cn-hangzhou", "group": "rsp-1", "allowed_users": ["U1"]},
-            "api": {"provider": "roma", "region": "cn-north-4", "group": "g1", "instance_id": "i", "vpc_channel_id": "c", "member_group_name": "primary", "allowed_users": ["U1"]},
-            "edge": {"provider": "ga", "group": "eg-1", "restore_to": 90, "allowed_users": ["U1"]}}}"#).unwrap();
+            "web": {"target": {"provider": "alb", "region": "cn-hangzhou", "group": "sgp-1", "default_port": 80}, "allowed_users": ["U1"]},
+            "old": {"target": {"provider": "slb", "region": "cn-hangzhou", "group": "rsp-1"}, "allowed_users": ["U1"]},
+            "api": {"target": {"provider": "roma", "region": "cn-north-4", "group": "g1", "instance_id": "i", "vpc_channel_id": "c", "member_group_name": "primary"}, "allowed_users": ["U1"]},
+            "edge": {"target": {"provider": "ga", "group": "eg-1"}, "restore_to": 90, "allowed_users": ["U1"]}}}"#).unwrap();
         let act = |target: &str, text: &str| match parse(text).unwrap() {
             Command::Change {
                 verb,

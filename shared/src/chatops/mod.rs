@@ -136,7 +136,9 @@ impl<Q: CommandQueue> ChatOps<Q> {
         match parsed {
             Command::Help => slack::ephemeral(USAGE),
             Command::Status { target } => {
-                let read = alias.read(self.executor.config().huawei_project_id.as_deref());
+                let read = alias
+                    .target
+                    .read(self.executor.config().huawei_project_id.as_deref());
                 match self
                     .executor
                     .read(&read, Instant::now() + STATUS_BUDGET)
@@ -165,7 +167,7 @@ impl<Q: CommandQueue> ChatOps<Q> {
                         s.id,
                         s.port.map(|p| format!(":{p}")).unwrap_or_default()
                     ),
-                    None => format!("`{}`", alias.group),
+                    None => format!("`{}`", alias.target.group),
                 };
                 let text = c.text.trim();
                 let reason = format!(
@@ -198,7 +200,7 @@ impl<Q: CommandQueue> ChatOps<Q> {
                         let dry = if dry_run { " as a dry run" } else { "" };
                         slack::ephemeral(&format!(
                             "Queued{dry}: `{text}` ({what} on *{target}*, {}). Action `{id}`; the result will be posted here.",
-                            alias.provider.label()
+                            alias.target.provider.label()
                         ))
                     }
                     Err(e) => {
