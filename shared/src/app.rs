@@ -67,14 +67,27 @@ pub fn executor(config: ExecutorConfig) -> Result<Executor, ConfigError> {
     Ok(Executor::new(config, transport))
 }
 
+/// What every function builds once per cold start.
+pub struct App {
+    pub aws: SdkConfig,
+    pub settings: Settings,
+    pub executor: Executor,
+    pub emitter: SqsEmitter,
+}
+
 /// The executor and the results-queue emitter, from the environment and the secret.
-pub async fn from_env() -> Result<(Executor, SqsEmitter, Settings), ConfigError> {
+pub async fn from_env() -> Result<App, ConfigError> {
     let aws = aws_config().await;
     let settings = settings(&aws).await?;
     let executor = executor(ExecutorConfig::from_settings(&settings)?)?;
     let queue_url = settings.required("LBPILOT_RESULTS_QUEUE_URL")?;
     let emitter = SqsEmitter::new(aws_sdk_sqs::Client::new(&aws), queue_url);
-    Ok((executor, emitter, settings))
+    Ok(App {
+        aws,
+        settings,
+        executor,
+        emitter,
+    })
 }
 
 /// Reports a cold-start failure to the Lambda Runtime API (so the console shows it as the init

@@ -16,6 +16,8 @@ pub enum Status {
     Failed,
     Rejected,
     DryRun,
+    /// A decision to do nothing: a duplicate notification, an alert no route matches.
+    Skipped,
 }
 
 /// What caused an outcome: `kind` is the event source (`sqs`, `schedule`, `alertmanager`, …),
@@ -157,6 +159,22 @@ impl Outcome {
         o.error = Some(error.into());
         o.input = Some(input.chars().take(MAX_INPUT_EXCERPT).collect());
         o
+    }
+
+    /// A decision that sent nothing (skipped, or refused by a guard), explained in `detail`.
+    pub fn decision(status: Status, reason: &str, detail: Value, source: Source) -> Self {
+        let mut o = Self::start(None, source);
+        o.error = (status == Status::Rejected).then(|| OutcomeError {
+            code: "RefusedByGuard".into(),
+            message: reason.to_string(),
+            http_status: None,
+            retryable: false,
+            field: None,
+        });
+        let mut detail = detail;
+        detail["decision"] = Value::String(reason.to_string());
+        o.detail = Some(detail);
+        o.finish(status)
     }
 
     pub fn finish(mut self, status: Status) -> Self {

@@ -107,6 +107,55 @@ impl Moto {
             .to_string()
     }
 
+    /// A DynamoDB client for this server, with dummy credentials.
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        dynamodb_client(&self.endpoint)
+    }
+
+    /// Creates a drain-state table as `template.yaml` declares it (partition key `backend`,
+    /// TTL on `expires_at`; see `lbpilot::state`).
+    pub async fn create_state_table(&self, name: &str) {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+            TimeToLiveSpecification,
+        };
+        let client = self.dynamodb();
+        client
+            .create_table()
+            .table_name(name)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("backend")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .expect("attribute definition"),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("backend")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .expect("key schema"),
+            )
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+            .expect("create table");
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name("expires_at")
+                    .build()
+                    .expect("ttl specification"),
+            )
+            .send()
+            .await
+            .expect("enable ttl");
+    }
+
     pub async fn create_queue(&self, name: &str) -> String {
         let mut req = self.sqs().create_queue().queue_name(name);
         if name.ends_with(".fifo") {
@@ -148,6 +197,23 @@ impl Moto {
             }
         }
     }
+}
+
+/// A DynamoDB client for `endpoint` (moto's, or one that is down), with dummy credentials.
+pub fn dynamodb_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "lbpilot-tests",
+        ))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
 }
 
 impl Drop for Moto {

@@ -35,6 +35,11 @@ fn every_event_file_is_covered_here() {
     assert_eq!(
         files,
         vec![
+            "alert-webhook/alertmanager-firing.json",
+            "alert-webhook/alertmanager-resolved.json",
+            "alert-webhook/cloudmonitor-alert.json",
+            "alert-webhook/cloudwatch-sns-alarm.json",
+            "alert-webhook/grafana-firing.json",
             "chatops/slash-command-drain.json",
             "queue-worker/sqs-batch.json",
             "scheduled/eventbridge-rule-nightly-shift.json",
@@ -176,4 +181,113 @@ async fn chatops_slash_command_drain() {
     let sent = chatops.queue().sent.lock().unwrap();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].0.params["Servers"][0]["Weight"], 0);
+}
+
+/// The alert webhook with the demo's routes and tokens (see scripts/demo), on a fresh stack.
+async fn alert_webhook() -> (
+    Stack,
+    lbpilot::triggers::alerts::AlertWebhook<
+        lbpilot::state::MemoryState,
+        lbpilot::emitter::SqsEmitter,
+    >,
+) {
+    use lbpilot::alerts::auth::{Credentials, UrlToken};
+    let s = Stack::start().await;
+    let (executor, emitter) = s.parts();
+    let routes = lbpilot::drain::routes::Routes::load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../config/routes.json"
+    ))
+    .unwrap();
+    let mut auth = lbpilot::triggers::alerts::WebhookAuth {
+        alertmanager: vec![Credentials::bearer("demo-alertmanager-token")],
+        cloudmonitor: Some(UrlToken::new("demo-cloudmonitor-token")),
+        ..Default::default()
+    };
+    auth.grafana
+        .authorization
+        .push(Credentials::bearer("demo-grafana-token"));
+    let engine = lbpilot::drain::engine::DrainEngine::new(
+        routes,
+        executor,
+        lbpilot::state::MemoryState::new(),
+        emitter,
+    );
+    (
+        s,
+        lbpilot::triggers::alerts::AlertWebhook::new(engine, auth),
+    )
+}
+
+async fn post_event(
+    hook: &lbpilot::triggers::alerts::AlertWebhook<
+        lbpilot::state::MemoryState,
+        lbpilot::emitter::SqsEmitter,
+    >,
+    file: &str,
+) -> serde_json::Value {
+    let event = serde_json::from_str(&event_file(file)).unwrap();
+    hook.handle(event, "local", Instant::now() + Duration::from_secs(20))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn alert_webhook_alertmanager_firing_then_resolved() {
+    use lbpilot_tests::fakes::demo;
+    let (s, hook) = alert_webhook().await;
+    let answer = post_event(&hook, "alert-webhook/alertmanager-firing.json").await;
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    assert_eq!(
+        s.cloud
+            .alb_server(demo::ALB_GROUP, demo::ALB_SERVERS[1], demo::ALB_PORT)
+            .unwrap()
+            .weight,
+        0
+    );
+    let answer = post_event(&hook, "alert-webhook/alertmanager-resolved.json").await;
+    assert!(
+        answer["body"].as_str().unwrap().contains("\"restored\":1"),
+        "{answer}"
+    );
+    assert_eq!(
+        s.cloud
+            .alb_server(demo::ALB_GROUP, demo::ALB_SERVERS[1], demo::ALB_PORT)
+            .unwrap()
+            .weight,
+        100
+    );
+}
+
+#[tokio::test]
+async fn alert_webhook_grafana_cloudwatch_and_cloudmonitor() {
+    use lbpilot_tests::fakes::demo;
+    let (s, hook) = alert_webhook().await;
+    let grafana = post_event(&hook, "alert-webhook/grafana-firing.json").await;
+    assert_eq!(grafana["statusCode"], 200, "{grafana}");
+    assert_eq!(
+        s.cloud
+            .ga_endpoint_group(demo::GA_GROUP)
+            .unwrap()
+            .traffic_dial_percentage,
+        0
+    );
+    let cloudmonitor = post_event(&hook, "alert-webhook/cloudmonitor-alert.json").await;
+    assert!(
+        cloudmonitor["body"]
+            .as_str()
+            .unwrap()
+            .contains("\"drained\":1"),
+        "{cloudmonitor}"
+    );
+    assert_eq!(
+        s.cloud
+            .alb_server(demo::ALB_GROUP, demo::ALB_SERVERS[2], demo::ALB_PORT)
+            .unwrap()
+            .weight,
+        0
+    );
+    // The SNS alarm matches the GA route too; the group is already at 0 for Grafana's alert.
+    let sns = post_event(&hook, "alert-webhook/cloudwatch-sns-alarm.json").await;
+    assert_eq!(sns["summaries"][0]["duplicates"], 1, "{sns}");
 }

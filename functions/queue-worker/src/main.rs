@@ -7,7 +7,12 @@ use lbpilot::error::ConfigError;
 use lbpilot::triggers::{deadline_of, sqs::QueueWorker};
 
 async fn init() -> Result<QueueWorker<SqsEmitter>, ConfigError> {
-    let (executor, emitter, settings) = lbpilot::app::from_env().await?;
+    let lbpilot::app::App {
+        executor,
+        emitter,
+        settings,
+        ..
+    } = lbpilot::app::from_env().await?;
     let concurrency = settings.number("LBPILOT_CONCURRENCY", 10, 1..=100)?;
     let slack_prefix = settings
         .get("LBPILOT_SLACK_RESPONSE_URL_PREFIX")

@@ -8,8 +8,8 @@ use lbpilot::triggers::{deadline_of, schedule::Scheduler};
 use serde_json::Value;
 
 async fn init() -> Result<Scheduler<SqsEmitter>, ConfigError> {
-    let (executor, emitter, _) = lbpilot::app::from_env().await?;
-    Ok(Scheduler::new(executor, emitter))
+    let app = lbpilot::app::from_env().await?;
+    Ok(Scheduler::new(app.executor, app.emitter))
 }
 
 #[tokio::main]

@@ -80,6 +80,9 @@ fn message_text(requested_by: &str, summary: &str, o: &Outcome) -> String {
         Status::DryRun => format!(
             ":mag: dry run of {summary}: nothing was changed, requested by {requested_by}. Action `{id}`."
         ),
+        Status::Skipped => format!(
+            ":information_source: {summary}: nothing to do, requested by {requested_by}. Action `{id}`."
+        ),
         Status::Failed | Status::Rejected => {
             let e = o.error.as_ref();
             let why = e.map_or("unknown error".into(), |e| {

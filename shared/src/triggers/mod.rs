@@ -1,6 +1,7 @@
 //! Event sources: each turns its events into actions, hands them to the executor, and
 //! publishes the outcomes.
 
+pub mod alerts;
 pub mod schedule;
 pub mod sqs;
 

@@ -1,0 +1,656 @@
+//! Alerts to drains and restores: match each alert to a route, read the group, refuse what the
+//! blast-radius guard forbids, remember the weight before in the state table (one active change
+//! per backend, repeats harmless), change as few times as the provider's batch limit allows,
+//! and report every decision as an outcome.
+
+use super::routes::{Route, Routes};
+use crate::action::{Action, Operation};
+use crate::alerts::{Alert, AlertStatus, Notification};
+use crate::emitter::OutcomeSink;
+use crate::executor::{Execution, Executor};
+use crate::outcome::{Outcome, Source, Status};
+use crate::state::{Claim, DrainRecord, DrainState, DrainStatus};
+use crate::targets::Provider;
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::time::Instant;
+
+/// Records outlive any sane alert: a safety net, not a timer.
+const RECORD_TTL_SECS: i64 = 14 * 24 * 3600;
+
+/// What one notification led to (the webhook's HTTP answer).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub drained: usize,
+    pub restored: usize,
+    pub duplicates: usize,
+    pub refused: usize,
+    pub unmatched: usize,
+    pub failed: usize,
+    /// A failure that a redelivery can fix: answer 5xx so the sender retries.
+    pub retry: bool,
+    pub outcomes_unpublished: usize,
+}
+
+/// One backend an alert asks to change.
+#[derive(Debug, Clone)]
+struct Candidate<'a> {
+    alert: &'a Alert,
+    /// `provider:region:group[:server:port]`
+    key: String,
+    server: Option<(String, u16)>,
+}
+
+pub struct DrainEngine<St, S> {
+    routes: Routes,
+    executor: Executor,
+    state: St,
+    sink: S,
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn short_hash(parts: &[&str]) -> String {
+    hex::encode(Sha256::digest(parts.join("\n").as_bytes()))[..32].to_string()
+}
+
+impl<St: DrainState, S: OutcomeSink> DrainEngine<St, S> {
+    pub fn new(routes: Routes, executor: Executor, state: St, sink: S) -> Self {
+        Self {
+            routes,
+            executor,
+            state,
+            sink,
+        }
+    }
+
+    pub fn sink(&self) -> &S {
+        &self.sink
+    }
+
+    pub fn state(&self) -> &St {
+        &self.state
+    }
+
+    pub async fn handle(
+        &self,
+        notification: &Notification,
+        source: Source,
+        deadline: Instant,
+    ) -> Summary {
+        let mut summary = Summary::default();
+        let mut outcomes = Vec::new();
+        let mut by_route: Vec<(&Route, Vec<&Alert>, Vec<&Alert>)> = Vec::new();
+        for alert in notification
+            .alerts
+            .iter()
+            .filter(|a| a.status.is_actionable())
+        {
+            let Some(route) = self.routes.find(alert) else {
+                summary.unmatched += 1;
+                outcomes.push(Outcome::decision(
+                    Status::Skipped,
+                    "no route matched",
+                    json!({"alert": alert.key(), "labels": alert.labels}),
+                    source.clone(),
+                ));
+                continue;
+            };
+            let i = match by_route.iter().position(|(r, _, _)| r.name == route.name) {
+                Some(i) => i,
+                None => {
+                    by_route.push((route, Vec::new(), Vec::new()));
+                    by_route.len() - 1
+                }
+            };
+            match alert.status {
+                AlertStatus::Firing => by_route[i].1.push(alert),
+                _ => by_route[i].2.push(alert),
+            }
+        }
+        for (route, firing, resolved) in by_route {
+            let ctx = RouteRun {
+                engine: self,
+                route,
+                source: &source,
+                deadline,
+            };
+            if !resolved.is_empty() {
+                ctx.restore(&resolved, &mut summary, &mut outcomes).await;
+            }
+            if !firing.is_empty() {
+                ctx.drain(&firing, &mut summary, &mut outcomes).await;
+            }
+        }
+        let published = self.sink.publish(&outcomes).await;
+        for (o, ok) in outcomes.iter().zip(&published) {
+            tracing::info!(action_id = o.action_id(), status = ?o.status, decision = o.detail.as_ref().and_then(|d| d.get("decision")).and_then(serde_json::Value::as_str), published = ok, "outcome");
+        }
+        summary.outcomes_unpublished = published.iter().filter(|ok| !**ok).count();
+        summary.retry |= summary.outcomes_unpublished > 0;
+        summary
+    }
+}
+
+struct RouteRun<'a, St, S> {
+    engine: &'a DrainEngine<St, S>,
+    route: &'a Route,
+    source: &'a Source,
+    deadline: Instant,
+}
+
+impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
+    fn candidates<'b>(
+        &self,
+        alerts: &[&'b Alert],
+        outcomes: &mut Vec<Outcome>,
+        summary: &mut Summary,
+    ) -> Vec<Candidate<'b>> {
+        let t = &self.route.target;
+        let base = format!(
+            "{}:{}:{}",
+            provider_name(t.provider),
+            t.region.as_deref().unwrap_or("global"),
+            t.group
+        );
+        let mut out: Vec<Candidate> = Vec::new();
+        for alert in alerts {
+            let candidate = if t.provider.has_servers() {
+                let label = self.route.backend_label.as_deref().unwrap_or_default();
+                let Some(server) = alert.labels.get(label).filter(|s| !s.is_empty()) else {
+                    summary.refused += 1;
+                    outcomes.push(self.decision(
+                        Status::Rejected,
+                        &format!("the alert has no {label:?} label naming the backend"),
+                        alert,
+                        None,
+                    ));
+                    continue;
+                };
+                let port = self
+                    .route
+                    .port_label
+                    .as_ref()
+                    .and_then(|l| alert.labels.get(l))
+                    .and_then(|p| p.trim().parse::<u16>().ok())
+                    .or(t.default_port)
+                    .unwrap_or(80);
+                // "host:port" instance labels name the server and port together.
+                let (id, port) = match server.rsplit_once(':') {
+                    Some((id, p))
+                        if p.parse::<u16>().is_ok() && self.route.port_label.is_none() =>
+                    {
+                        (id.to_string(), p.parse().unwrap_or(port))
+                    }
+                    _ => (server.clone(), port),
+                };
+                Candidate {
+                    alert,
+                    key: format!("{base}:{id}:{port}"),
+                    server: Some((id, port)),
+                }
+            } else {
+                Candidate {
+                    alert,
+                    key: base.clone(),
+                    server: None,
+                }
+            };
+            // Grouped alerts may name one backend twice: keep the first.
+            if !out.iter().any(|c| c.key == candidate.key) {
+                out.push(candidate);
+            }
+        }
+        out
+    }
+
+    fn decision(
+        &self,
+        status: Status,
+        reason: &str,
+        alert: &Alert,
+        backend: Option<&str>,
+    ) -> Outcome {
+        Outcome::decision(
+            status,
+            reason,
+            json!({"route": self.route.name, "alert": alert.key(), "backend": backend, "labels": alert.labels}),
+            self.source.clone(),
+        )
+    }
+
+    async fn drain(&self, alerts: &[&Alert], summary: &mut Summary, outcomes: &mut Vec<Outcome>) {
+        let candidates = self.candidates(alerts, outcomes, summary);
+        if candidates.is_empty() {
+            return;
+        }
+        let exec = &self.engine.executor;
+        let read = self
+            .route
+            .target
+            .read(exec.config().huawei_project_id.as_deref());
+        let group = match exec.read(&read, self.deadline).await {
+            Ok(g) => Group::from_read(self.route.target.provider, &g),
+            Err(e) => {
+                summary.failed += candidates.len();
+                summary.retry |= e.retryable;
+                let mut o = Outcome::start(None, self.source.clone()).failed(&e);
+                o.detail = Some(
+                    json!({"route": self.route.name, "decision": "could not read the group before draining", "alerts": candidates.iter().map(|c| c.alert.key()).collect::<Vec<_>>()}),
+                );
+                outcomes.push(o);
+                return;
+            }
+        };
+        let mut in_service = group.in_service();
+        let total = group.members.len();
+        let mut admitted: Vec<(Candidate, Option<i64>)> = Vec::new();
+        for c in candidates {
+            let alert_key = c.alert.key();
+            match self.engine.state.get(&c.key).await {
+                Err(e) => {
+                    summary.failed += 1;
+                    summary.retry |= e.is_retryable();
+                    outcomes.push(self.decision(
+                        Status::Failed,
+                        &format!("the state table could not be read: {e}"),
+                        c.alert,
+                        Some(&c.key),
+                    ));
+                    continue;
+                }
+                Ok(Some(r)) if r.alert_key == alert_key && r.status == DrainStatus::Drained => {
+                    summary.duplicates += 1;
+                    outcomes.push(self.decision(
+                        Status::Skipped,
+                        "already drained for this alert (a repeated notification)",
+                        c.alert,
+                        Some(&c.key),
+                    ));
+                    continue;
+                }
+                Ok(Some(r)) if r.alert_key != alert_key => {
+                    summary.duplicates += 1;
+                    outcomes.push(self.decision(
+                        Status::Skipped,
+                        &format!("already drained for another alert ({})", r.alert_key),
+                        c.alert,
+                        Some(&c.key),
+                    ));
+                    continue;
+                }
+                // Our own earlier attempt, still in flight: try it again (the same change).
+                Ok(Some(r)) => {
+                    admitted.push((c, r.prior_weight));
+                    continue;
+                }
+                Ok(None) => {}
+            }
+            let member = group.find(c.server.as_ref());
+            let Some(member) = member else {
+                summary.refused += 1;
+                outcomes.push(self.decision(
+                    Status::Rejected,
+                    "the backend is not in the group",
+                    c.alert,
+                    Some(&c.key),
+                ));
+                continue;
+            };
+            if member.in_service && self.route.target.provider.has_servers() {
+                let drained_after = total - in_service + 1;
+                if in_service.saturating_sub(1) < self.route.min_active {
+                    summary.refused += 1;
+                    outcomes.push(self.decision(Status::Rejected, &format!("draining it would leave {} of {total} backends in service, below min_active {}", in_service.saturating_sub(1), self.route.min_active), c.alert, Some(&c.key)));
+                    continue;
+                }
+                if drained_after * 100 > self.route.max_drained_percent as usize * total {
+                    summary.refused += 1;
+                    outcomes.push(self.decision(Status::Rejected, &format!("draining it would take {drained_after} of {total} backends out of service, over max_drained_percent {}", self.route.max_drained_percent), c.alert, Some(&c.key)));
+                    continue;
+                }
+                in_service -= 1;
+            }
+            admitted.push((c, Some(member.weight)));
+        }
+        // Claim each backend (one active change per backend), then change in batches.
+        let mut claimed = Vec::new();
+        for (c, prior) in admitted {
+            let record = DrainRecord {
+                backend: c.key.clone(),
+                alert_key: c.alert.key(),
+                status: DrainStatus::Draining,
+                prior_weight: prior,
+                action_id: String::new(),
+                created_at: crate::outcome::now(),
+                expires_at: now_secs() + RECORD_TTL_SECS,
+            };
+            match self.engine.state.claim(&record).await {
+                Ok(Claim::Created) => claimed.push((c, prior)),
+                Ok(Claim::Held(r)) if r.alert_key == record.alert_key => claimed.push((c, prior)),
+                Ok(Claim::Held(r)) => {
+                    summary.duplicates += 1;
+                    outcomes.push(self.decision(
+                        Status::Skipped,
+                        &format!("already drained for another alert ({})", r.alert_key),
+                        c.alert,
+                        Some(&c.key),
+                    ));
+                }
+                Err(e) => {
+                    summary.failed += 1;
+                    summary.retry |= e.is_retryable();
+                    outcomes.push(self.decision(
+                        Status::Failed,
+                        &format!("the state table could not be written: {e}"),
+                        c.alert,
+                        Some(&c.key),
+                    ));
+                }
+            }
+        }
+        let weight = i64::from(self.route.drain_weight);
+        for batch in claimed.chunks(self.route.target.provider.batch_limit()) {
+            let changes: Vec<(&Candidate, i64)> = batch.iter().map(|(c, _)| (c, weight)).collect();
+            let outcome = self.execute("drain", &changes, &group).await;
+            let ok = matches!(outcome.status, Status::Succeeded | Status::DryRun);
+            for (c, _) in batch {
+                let held = c.alert.key();
+                let result = if ok {
+                    self.engine.state.mark_drained(&c.key, &held).await
+                } else if outcome.is_retryable_failure() {
+                    Ok(())
+                } else {
+                    self.engine.state.release(&c.key, &held).await
+                };
+                if let Err(e) = result {
+                    tracing::warn!(backend = %c.key, error = %e, "state update after the drain failed");
+                    summary.retry |= e.is_retryable();
+                }
+            }
+            if ok {
+                summary.drained += batch.len();
+            } else {
+                summary.failed += batch.len();
+                summary.retry |= outcome.is_retryable_failure();
+            }
+            outcomes.push(outcome);
+        }
+    }
+
+    async fn restore(&self, alerts: &[&Alert], summary: &mut Summary, outcomes: &mut Vec<Outcome>) {
+        let candidates = self.candidates(alerts, outcomes, summary);
+        let mut changes: Vec<(Candidate, i64, bool)> = Vec::new();
+        for c in candidates {
+            match self.engine.state.get(&c.key).await {
+                Err(e) => {
+                    summary.failed += 1;
+                    summary.retry |= e.is_retryable();
+                    outcomes.push(self.decision(
+                        Status::Failed,
+                        &format!("the state table could not be read: {e}"),
+                        c.alert,
+                        Some(&c.key),
+                    ));
+                }
+                Ok(Some(r)) if r.alert_key != c.alert.key() => {
+                    summary.duplicates += 1;
+                    outcomes.push(self.decision(
+                        Status::Skipped,
+                        &format!("held by another alert ({}): not restored", r.alert_key),
+                        c.alert,
+                        Some(&c.key),
+                    ));
+                }
+                Ok(Some(r)) => {
+                    let weight = r
+                        .prior_weight
+                        .unwrap_or(i64::from(self.route.restore_weight));
+                    changes.push((c, weight, true));
+                }
+                // No record of a drain: restore the route's default weight.
+                Ok(None) => changes.push((c, i64::from(self.route.restore_weight), false)),
+            }
+        }
+        if changes.is_empty() {
+            return;
+        }
+        let group = if self.route.target.provider == Provider::Slb {
+            // SLB writes replace whole entries: keep their type, IP and description.
+            let read = self.route.target.read(None);
+            match self.engine.executor.read(&read, self.deadline).await {
+                Ok(g) => Group::from_read(Provider::Slb, &g),
+                Err(_) => Group::default(),
+            }
+        } else {
+            Group::default()
+        };
+        for batch in changes.chunks(self.route.target.provider.batch_limit()) {
+            let list: Vec<(&Candidate, i64)> = batch.iter().map(|(c, w, _)| (c, *w)).collect();
+            let outcome = self.execute("restore", &list, &group).await;
+            if matches!(outcome.status, Status::Succeeded | Status::DryRun) {
+                summary.restored += batch.len();
+                for (c, _, had_record) in batch {
+                    if *had_record
+                        && let Err(e) = self.engine.state.release(&c.key, &c.alert.key()).await
+                    {
+                        tracing::warn!(backend = %c.key, error = %e, "releasing the drain record failed");
+                        summary.retry |= e.is_retryable();
+                    }
+                }
+            } else {
+                summary.failed += batch.len();
+                summary.retry |= outcome.is_retryable_failure();
+            }
+            outcomes.push(outcome);
+        }
+    }
+
+    /// One provider call for a batch of backends of this route's group.
+    async fn execute(
+        &self,
+        verb: &str,
+        changes: &[(&Candidate<'_>, i64)],
+        group: &Group,
+    ) -> Outcome {
+        let t = &self.route.target;
+        let keys: Vec<String> = changes
+            .iter()
+            .map(|(c, w)| {
+                format!(
+                    "{}={w}:{}",
+                    c.key,
+                    c.alert.changed_at.as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        let id = format!(
+            "{verb}-{}",
+            short_hash(&keys.iter().map(String::as_str).collect::<Vec<_>>())
+        );
+        let (operation, params) = match t.provider {
+            Provider::Alb => {
+                let server_type = t.server_type.clone().unwrap_or_else(|| "Ecs".into());
+                let servers: Vec<Value> = changes
+                    .iter()
+                    .map(|(c, w)| {
+                        let (sid, port) = c.server.clone().unwrap_or_default();
+                        json!({"ServerId": sid, "ServerType": server_type, "Port": port, "Weight": w})
+                    })
+                    .collect();
+                (
+                    Operation::AlbUpdateServerGroupServersAttribute,
+                    json!({"ServerGroupId": t.group, "Servers": servers}),
+                )
+            }
+            Provider::Slb => {
+                let (old, new): (Vec<Value>, Vec<Value>) = changes
+                    .iter()
+                    .map(|(c, w)| {
+                        let (sid, port) = c.server.clone().unwrap_or_default();
+                        let mut old = json!({"ServerId": sid, "Port": port});
+                        if let Some(m) = group.find(c.server.as_ref()).and_then(|m| m.raw.clone()) {
+                            for k in ["Type", "ServerIp"] {
+                                if let Some(v) = m.get(k) {
+                                    old[k] = v.clone();
+                                }
+                            }
+                        } else if let Some(ty) = &t.backend_type {
+                            old["Type"] = json!(ty);
+                        }
+                        let mut new = old.clone();
+                        new["Weight"] = json!(w);
+                        (old, new)
+                    })
+                    .unzip();
+                (
+                    Operation::SlbModifyVServerGroupBackendServers,
+                    json!({"VServerGroupId": t.group, "OldBackendServers": old, "NewBackendServers": new}),
+                )
+            }
+            Provider::Roma => {
+                let mut p = json!({"instance_id": t.instance_id, "vpc_channel_id": t.vpc_channel_id, "member_group_id": t.group,
+                                   "member_group_name": t.member_group_name, "member_group_weight": changes[0].1});
+                if let Some(project) = &t.project_id {
+                    p["project_id"] = json!(project);
+                }
+                (Operation::RomaUpdateMemberGroup, p)
+            }
+            Provider::Ga => (
+                Operation::GaUpdateEndpointGroup,
+                json!({"endpoint_group_id": t.group, "endpoint_group": {"traffic_dial_percentage": changes[0].1}}),
+            ),
+        };
+        let alerts: Vec<String> = changes.iter().map(|(c, _)| c.alert.key()).collect();
+        let reason = format!("{verb} by route {}: {}", self.route.name, alerts.join(", "));
+        let mut source = self.source.clone();
+        source.detail =
+            Some(json!({"route": self.route.name, "alerts": alerts, "detail": self.source.detail}));
+        match Action::new(
+            Some(id),
+            operation,
+            t.action_region(),
+            params,
+            false,
+            Some(reason),
+        ) {
+            Ok(action) => {
+                self.engine
+                    .executor
+                    .execute(
+                        action,
+                        source,
+                        Execution {
+                            deadline: self.deadline,
+                            redelivered: false,
+                        },
+                    )
+                    .await
+            }
+            Err(e) => Outcome::invalid_input(&self.route.name, &e, source),
+        }
+    }
+}
+
+fn provider_name(p: Provider) -> &'static str {
+    match p {
+        Provider::Alb => "alb",
+        Provider::Slb => "slb",
+        Provider::Roma => "roma",
+        Provider::Ga => "ga",
+    }
+}
+
+/// A group's members as read from its provider.
+#[derive(Debug, Default)]
+struct Group {
+    members: Vec<Member>,
+}
+
+#[derive(Debug)]
+struct Member {
+    server: Option<(String, u16)>,
+    weight: i64,
+    in_service: bool,
+    raw: Option<Value>,
+}
+
+impl Group {
+    fn from_read(provider: Provider, read: &Value) -> Self {
+        let member = |v: &Value, status_ok: bool| {
+            let weight = v.get("Weight").and_then(as_int).unwrap_or(0);
+            Member {
+                server: Some((
+                    v.get("ServerId")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    v.get("Port").and_then(as_int).unwrap_or(0) as u16,
+                )),
+                weight,
+                in_service: status_ok && weight > 0,
+                raw: Some(v.clone()),
+            }
+        };
+        let members = match provider {
+            Provider::Alb => read["Servers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| {
+                    member(
+                        s,
+                        s.get("Status").and_then(Value::as_str) == Some("Available"),
+                    )
+                })
+                .collect(),
+            Provider::Slb => read
+                .pointer("/BackendServers/BackendServer")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|b| member(b, true))
+                .collect(),
+            Provider::Roma => vec![Member {
+                server: None,
+                weight: read
+                    .get("member_group_weight")
+                    .and_then(as_int)
+                    .unwrap_or(100),
+                in_service: true,
+                raw: None,
+            }],
+            Provider::Ga => vec![Member {
+                server: None,
+                weight: read
+                    .pointer("/endpoint_group/traffic_dial_percentage")
+                    .and_then(as_int)
+                    .unwrap_or(100),
+                in_service: true,
+                raw: None,
+            }],
+        };
+        Group { members }
+    }
+
+    fn in_service(&self) -> usize {
+        self.members.iter().filter(|m| m.in_service).count()
+    }
+
+    fn find(&self, server: Option<&(String, u16)>) -> Option<&Member> {
+        match server {
+            Some(s) => self.members.iter().find(|m| m.server.as_ref() == Some(s)),
+            None => self.members.first(),
+        }
+    }
+}
+
+/// Weights and ports come as numbers or numeric strings.
+fn as_int(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| v.as_str()?.trim().parse().ok())
+}

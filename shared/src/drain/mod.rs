@@ -1,0 +1,4 @@
+//! Auto-drain: monitoring alerts drain unhealthy backends and restore them when they resolve.
+
+pub mod engine;
+pub mod routes;

@@ -1,0 +1,110 @@
+//! The drain state in memory (tests, the local runner), with the same rules as DynamoDB's; it
+//! can be told to fail.
+
+use super::{Claim, DrainRecord, DrainState, DrainStatus, StateError, check_backend, check_record};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+#[derive(Debug, Default)]
+pub struct MemoryState {
+    records: Mutex<HashMap<String, DrainRecord>>,
+    fail_next: Mutex<usize>,
+}
+
+impl MemoryState {
+    pub fn new() -> MemoryState {
+        MemoryState::default()
+    }
+
+    /// The next `n` calls (of any operation) fail with [`StateError::Unavailable`] and change
+    /// nothing, as an unreachable table would.
+    pub fn fail_next(&self, n: usize) {
+        *self.fail_next.lock().expect("not poisoned") = n;
+    }
+
+    /// Every stored record, expired ones included, by backend.
+    pub fn records(&self) -> Vec<DrainRecord> {
+        let mut all: Vec<DrainRecord> = self
+            .records
+            .lock()
+            .expect("not poisoned")
+            .values()
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| a.backend.cmp(&b.backend));
+        all
+    }
+
+    /// The records, unless an injected failure is due.
+    fn open(&self) -> Result<MutexGuard<'_, HashMap<String, DrainRecord>>, StateError> {
+        let mut fail = self.fail_next.lock().expect("not poisoned");
+        if *fail > 0 {
+            *fail -= 1;
+            return Err(StateError::Unavailable("injected failure".into()));
+        }
+        Ok(self.records.lock().expect("not poisoned"))
+    }
+}
+
+impl DrainState for MemoryState {
+    async fn claim(&self, record: &DrainRecord) -> Result<Claim, StateError> {
+        check_record(record)?;
+        let now = super::now_epoch();
+        let mut records = self.open()?;
+        match records.get(&record.backend) {
+            Some(existing) if !existing.is_expired_at(now) => Ok(Claim::Held(existing.clone())),
+            _ => {
+                records.insert(record.backend.clone(), record.clone());
+                Ok(Claim::Created)
+            }
+        }
+    }
+
+    async fn get(&self, backend: &str) -> Result<Option<DrainRecord>, StateError> {
+        check_backend(backend)?;
+        let now = super::now_epoch();
+        let records = self.open()?;
+        Ok(records
+            .get(backend)
+            .filter(|r| !r.is_expired_at(now))
+            .cloned())
+    }
+
+    async fn mark_drained(&self, backend: &str, alert_key: &str) -> Result<(), StateError> {
+        check_backend(backend)?;
+        let now = super::now_epoch();
+        let mut records = self.open()?;
+        match records.get_mut(backend) {
+            None => Err(StateError::Conflict(format!("{backend}: no record"))),
+            Some(r) if r.alert_key != alert_key => Err(StateError::Conflict(format!(
+                "{backend}: held by {}",
+                r.alert_key
+            ))),
+            Some(r) if r.is_expired_at(now) => Err(StateError::Conflict(format!(
+                "{backend}: the record expired"
+            ))),
+            Some(r) => {
+                r.status = DrainStatus::Drained;
+                Ok(())
+            }
+        }
+    }
+
+    async fn release(&self, backend: &str, alert_key: &str) -> Result<(), StateError> {
+        check_backend(backend)?;
+        let now = super::now_epoch();
+        let mut records = self.open()?;
+        match records.get(backend) {
+            None => Ok(()),
+            Some(r) if r.alert_key == alert_key => {
+                records.remove(backend);
+                Ok(())
+            }
+            Some(r) if r.is_expired_at(now) => Ok(()),
+            Some(r) => Err(StateError::Conflict(format!(
+                "{backend}: held by {}",
+                r.alert_key
+            ))),
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! The durable drain state: which backends lbpilot changed because of an alert, and what to
+//! restore when the alert resolves. One port ([`DrainState`]) with a DynamoDB adapter
+//! ([`DynamoState`]) for production and an in-memory adapter ([`MemoryState`]) for tests.
+//!
+//! # Rules
+//!
+//! - **One active change per backend.** [`DrainState::claim`] creates a record only when the
+//!   backend has no live record; otherwise it returns [`Claim::Held`] with the record that holds
+//!   the backend (whichever alert holds it, the same alert included).
+//! - **Only the holder changes a record.** [`DrainState::mark_drained`] and
+//!   [`DrainState::release`] name the alert (`alert_key`) that holds the record and are refused
+//!   with [`StateError::Conflict`] when another alert holds it.
+//! - **Expiry.** A record whose `expires_at` (epoch seconds) is in the past is absent: `get`
+//!   does not return it, `claim` overwrites it, `mark_drained` refuses it (`Conflict`), and
+//!   `release` by another alert leaves it alone and succeeds. DynamoDB's TTL deletes such items
+//!   eventually (up to 48 hours late); the checks here do not depend on that.
+//! - **Release is idempotent.** Releasing a backend that has no live record succeeds, so a
+//!   retried restore never fails on its own earlier success.
+//! - **Retried claims.** A claim that failed with [`StateError::Unavailable`] may still have
+//!   been written (a lost answer). Claiming again then returns `Held` with the caller's own
+//!   record: compare `alert_key` and `action_id` to recognise it.
+//!
+//! # DynamoDB table
+//!
+//! | attribute | type | meaning |
+//! |---|---|---|
+//! | `backend` | S | **partition key** (no sort key), built by the caller, e.g. `alb:cn-hangzhou:sgp-1:i-abc:80` |
+//! | `alert_key` | S | the alert that holds the backend, e.g. `alertmanager:fab249b981721bbd` |
+//! | `status` | S | `draining` (change sent or in flight) or `drained` (change confirmed) |
+//! | `prior_weight` | N | the weight (or dial) before the change; absent when unknown |
+//! | `action_id` | S | the drain action's id |
+//! | `created_at` | S | RFC 3339 |
+//! | `expires_at` | N | epoch seconds; the table's **TTL attribute** |
+//!
+//! Billing mode and capacity are free to choose; no index is needed. The function needs
+//! `dynamodb:PutItem`, `dynamodb:GetItem`, `dynamodb:UpdateItem` and `dynamodb:DeleteItem` on
+//! the table. Every read is strongly consistent.
+//!
+//! | operation | request |
+//! |---|---|
+//! | `claim` | `PutItem`, condition `attribute_not_exists(backend) OR expires_at < :now`; when it fails, the holder's item comes back with the error (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), or is read |
+//! | `get` | `GetItem`, `ConsistentRead: true` |
+//! | `mark_drained` | `UpdateItem` `SET status = :drained`, condition `alert_key = :k AND expires_at >= :now` |
+//! | `release` | `DeleteItem`, condition `attribute_not_exists(backend) OR alert_key = :k` |
+//!
+//! An item that cannot be read as a record (a missing or mistyped attribute, an unknown
+//! status) is reported as [`StateError::Corrupt`] and keeps holding its backend until someone
+//! deletes it, since nothing safe can be done with it automatically.
+
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::sync::Arc;
+
+mod dynamo;
+mod memory;
+
+pub use dynamo::DynamoState;
+pub use memory::MemoryState;
+
+/// One backend lbpilot changed because of an alert: what to restore later.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DrainRecord {
+    /// The key, e.g. `alb:cn-hangzhou:sgp-1:i-abc:80` (built by the caller).
+    pub backend: String,
+    /// Which alert holds it, e.g. `alertmanager:fab249b981721bbd`.
+    pub alert_key: String,
+    pub status: DrainStatus,
+    /// The weight (or dial) before lbpilot changed it; `None` when unknown.
+    pub prior_weight: Option<i64>,
+    /// The drain action's id (stable: a retry reuses it).
+    pub action_id: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// Epoch seconds, the table's TTL attribute: records do not live forever.
+    pub expires_at: i64,
+}
+
+impl DrainRecord {
+    /// Whether the record is past its expiry at `now` (epoch seconds), and so absent.
+    pub fn is_expired_at(&self, now: i64) -> bool {
+        self.expires_at < now
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DrainStatus {
+    /// The change was sent or is in flight.
+    Draining,
+    /// The change was confirmed.
+    Drained,
+}
+
+impl DrainStatus {
+    /// The stored form: `draining` or `drained`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DrainStatus::Draining => "draining",
+            DrainStatus::Drained => "drained",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DrainStatus> {
+        match text {
+            "draining" => Some(DrainStatus::Draining),
+            "drained" => Some(DrainStatus::Drained),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for DrainStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What [`DrainState::claim`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// The record was written: the caller holds the backend.
+    Created,
+    /// A live record already holds the backend (possibly the caller's own, from an earlier
+    /// attempt): this one, unchanged.
+    Held(DrainRecord),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    /// The store could not be reached or refused for now (throttling, a server error, a
+    /// timeout, a missing table or permission): a retry can help.
+    #[error("drain state unavailable: {0}")]
+    Unavailable(String),
+    /// A condition failed on update or delete: another alert holds the backend, or no live
+    /// record exists.
+    #[error("drain state conflict: {0}")]
+    Conflict(String),
+    /// A stored item is not a valid record, or the request was malformed: a retry cannot help.
+    #[error("drain state corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StateError {
+    /// Only [`StateError::Unavailable`] can pass on a retry.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StateError::Unavailable(_))
+    }
+}
+
+/// The durable record of backends changed because of alerts.
+pub trait DrainState: Send + Sync {
+    /// Conditionally creates the record (only if no live record exists for `backend`): one
+    /// active change per backend.
+    fn claim(&self, record: &DrainRecord)
+    -> impl Future<Output = Result<Claim, StateError>> + Send;
+
+    /// The live record for `backend` (an expired one is absent).
+    fn get(
+        &self,
+        backend: &str,
+    ) -> impl Future<Output = Result<Option<DrainRecord>, StateError>> + Send;
+
+    /// Draining -> Drained, only if the record is still held by `alert_key` (and live).
+    /// Marking an already drained record again succeeds.
+    fn mark_drained(
+        &self,
+        backend: &str,
+        alert_key: &str,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    /// Deletes the record, only if it is held by `alert_key` (after a restore, or when a drain
+    /// failed for good). Succeeds when there is no live record.
+    fn release(
+        &self,
+        backend: &str,
+        alert_key: &str,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+}
+
+impl<T: DrainState> DrainState for Arc<T> {
+    fn claim(
+        &self,
+        record: &DrainRecord,
+    ) -> impl Future<Output = Result<Claim, StateError>> + Send {
+        (**self).claim(record)
+    }
+
+    fn get(
+        &self,
+        backend: &str,
+    ) -> impl Future<Output = Result<Option<DrainRecord>, StateError>> + Send {
+        (**self).get(backend)
+    }
+
+    fn mark_drained(
+        &self,
+        backend: &str,
+        alert_key: &str,
+    ) -> impl Future<Output = Result<(), StateError>> + Send {
+        (**self).mark_drained(backend, alert_key)
+    }
+
+    fn release(
+        &self,
+        backend: &str,
+        alert_key: &str,
+    ) -> impl Future<Output = Result<(), StateError>> + Send {
+        (**self).release(backend, alert_key)
+    }
+}
+
+/// Now, in epoch seconds, as expiry is compared.
+pub(crate) fn now_epoch() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Refuses a record no adapter should store.
+pub(crate) fn check_record(record: &DrainRecord) -> Result<(), StateError> {
+    if record.backend.is_empty() {
+        return Err(StateError::Corrupt("the record's backend is empty".into()));
+    }
+    if record.alert_key.is_empty() {
+        return Err(StateError::Corrupt(
+            "the record's alert_key is empty".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses an empty backend key (DynamoDB refuses an empty key too).
+pub(crate) fn check_backend(backend: &str) -> Result<(), StateError> {
+    if backend.is_empty() {
+        Err(StateError::Corrupt("the backend is empty".into()))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_round_trips() {
+        for s in [DrainStatus::Draining, DrainStatus::Drained] {
+            assert_eq!(DrainStatus::parse(s.as_str()), Some(s));
+            assert_eq!(
+                serde_json::to_value(s).unwrap(),
+                serde_json::json!(s.as_str())
+            );
+        }
+        assert_eq!(DrainStatus::parse("Drained"), None);
+    }
+
+    #[test]
+    fn expiry_is_strict() {
+        let r = DrainRecord {
+            backend: "b".into(),
+            alert_key: "a".into(),
+            status: DrainStatus::Draining,
+            prior_weight: None,
+            action_id: "x".into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            expires_at: 100,
+        };
+        assert!(!r.is_expired_at(100));
+        assert!(r.is_expired_at(101));
+    }
+}

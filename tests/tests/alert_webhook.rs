@@ -1,0 +1,400 @@
+//! Auto-drain: alerts drain backends and resolved alerts restore the weight they had; repeats
+//! are harmless; the blast-radius guard refuses what would leave too little in service; every
+//! decision is an outcome; callers are authenticated first.
+
+use lbpilot::alerts::auth::Credentials;
+use lbpilot::drain::engine::DrainEngine;
+use lbpilot::drain::routes::Routes;
+use lbpilot::emitter::SqsEmitter;
+use lbpilot::http_event::HttpRequestEvent;
+use lbpilot::state::MemoryState;
+use lbpilot::triggers::alerts::{AlertWebhook, WebhookAuth};
+use lbpilot_tests::fakes::{Product, demo};
+use lbpilot_tests::harness::Stack;
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio::time::Instant;
+
+const TOKEN: &str = "am-webhook-token-0001";
+
+fn routes(max_drained_percent: u8, min_active: usize) -> Routes {
+    Routes::parse(&json!({"routes": [
+        {"name": "web-backend-down", "match": {"alertname": "BackendDown"}, "match_re": {"service": "web|api"},
+         "target": {"provider": "alb", "region": "cn-hangzhou", "group": demo::ALB_GROUP, "default_port": 80},
+         "backend_label": "instance", "min_active": min_active, "max_drained_percent": max_drained_percent},
+        {"name": "slb-backend-down", "match": {"alertname": "BackendDown", "lb": "classic"},
+         "target": {"provider": "slb", "region": "cn-hangzhou", "group": demo::SLB_VSG, "default_port": 80},
+         "backend_label": "instance", "max_drained_percent": 100},
+        {"name": "region-unhealthy", "match": {"alertname": "RegionUnhealthy"},
+         "target": {"provider": "ga", "group": demo::GA_GROUP}}
+    ]}).to_string()).unwrap()
+}
+
+struct Hook {
+    stack: Stack,
+    webhook: AlertWebhook<MemoryState, SqsEmitter>,
+}
+
+impl Hook {
+    async fn start(routes: Routes) -> Hook {
+        let stack = Stack::start().await;
+        let (executor, emitter) = stack.parts();
+        let auth = WebhookAuth {
+            alertmanager: vec![Credentials::bearer(TOKEN)],
+            ..Default::default()
+        };
+        let webhook = AlertWebhook::new(
+            DrainEngine::new(routes, executor, MemoryState::new(), emitter),
+            auth,
+        );
+        Hook { stack, webhook }
+    }
+
+    fn state(&self) -> &MemoryState {
+        self.webhook.engine().state()
+    }
+
+    async fn post(&self, body: &Value, token: Option<&str>) -> (u16, Value) {
+        let mut headers =
+            json!({"content-type": "application/json", "user-agent": "Alertmanager/0.25.0"});
+        if let Some(t) = token {
+            headers["authorization"] = json!(format!("Bearer {t}"));
+        }
+        let event: HttpRequestEvent = serde_json::from_value(json!({
+            "rawPath": "/alertmanager", "headers": headers, "body": body.to_string(), "isBase64Encoded": false,
+            "requestContext": {"requestId": "r-1", "http": {"method": "POST", "sourceIp": "127.0.0.1"}}
+        }))
+        .unwrap();
+        let response = self
+            .webhook
+            .handle_http(&event, "r-1", Instant::now() + Duration::from_secs(20))
+            .await;
+        (
+            response.status_code,
+            serde_json::from_str(&response.body).unwrap(),
+        )
+    }
+
+    fn weight(&self, server: usize) -> u32 {
+        self.stack
+            .cloud
+            .alb_server(demo::ALB_GROUP, demo::ALB_SERVERS[server], demo::ALB_PORT)
+            .unwrap()
+            .weight
+    }
+
+    async fn outcomes(&self) -> Vec<Value> {
+        self.stack.moto.drain(&self.stack.results_url).await
+    }
+}
+
+fn alert(status: &str, name: &str, instance: &str, extra: Value) -> Value {
+    let mut labels =
+        json!({"alertname": name, "service": "web", "instance": instance, "severity": "page"});
+    labels
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    json!({"status": status, "labels": labels, "annotations": {"summary": "backend failing health checks"},
+           "startsAt": "2026-12-02T06:00:00Z", "endsAt": if status == "firing" { "0001-01-01T00:00:00Z" } else { "2026-12-02T06:10:00Z" },
+           "generatorURL": "http://prometheus/graph", "fingerprint": format!("fp-{name}-{instance}")})
+}
+
+fn notification(status: &str, alerts: Vec<Value>) -> Value {
+    json!({"version": "4", "groupKey": "{}:{alertname=\"BackendDown\"}", "truncatedAlerts": 0, "status": status,
+           "receiver": "lbpilot", "groupLabels": {"alertname": "BackendDown"}, "commonLabels": {}, "commonAnnotations": {},
+           "externalURL": "http://alertmanager:9093", "alerts": alerts})
+}
+
+#[tokio::test]
+async fn a_firing_alert_drains_and_its_resolution_restores_the_weight_before() {
+    let h = Hook::start(routes(50, 1)).await;
+    // The weight before the drain is 30, not the default 100: that is what comes back.
+    h.stack
+        .cloud
+        .edit(|s| s.alb.server_groups[0].servers[0].weight = 30);
+    let firing = notification(
+        "firing",
+        vec![alert(
+            "firing",
+            "BackendDown",
+            demo::ALB_SERVERS[0],
+            json!({}),
+        )],
+    );
+    let (status, answer) = h.post(&firing, Some(TOKEN)).await;
+    assert_eq!(
+        (status, answer["summary"]["drained"].as_u64()),
+        (200, Some(1)),
+        "{answer}"
+    );
+    assert_eq!(h.weight(0), 0);
+    let records = h.state().records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].prior_weight, Some(30));
+
+    // Alertmanager re-sends firing alerts: nothing more is sent.
+    let calls = h
+        .stack
+        .cloud
+        .requests_for(Product::Alb, "UpdateServerGroupServersAttribute")
+        .len();
+    let (_, answer) = h.post(&firing, Some(TOKEN)).await;
+    assert_eq!(answer["summary"]["duplicates"], 1, "{answer}");
+    assert_eq!(
+        h.stack
+            .cloud
+            .requests_for(Product::Alb, "UpdateServerGroupServersAttribute")
+            .len(),
+        calls
+    );
+
+    let resolved = notification(
+        "resolved",
+        vec![alert(
+            "resolved",
+            "BackendDown",
+            demo::ALB_SERVERS[0],
+            json!({}),
+        )],
+    );
+    let (status, answer) = h.post(&resolved, Some(TOKEN)).await;
+    assert_eq!(
+        (status, answer["summary"]["restored"].as_u64()),
+        (200, Some(1)),
+        "{answer}"
+    );
+    assert_eq!(h.weight(0), 30);
+    assert!(h.state().records().is_empty());
+    let outcomes = h.outcomes().await;
+    let decisions: Vec<String> = outcomes
+        .iter()
+        .map(|o| {
+            format!(
+                "{}:{}",
+                o["status"].as_str().unwrap(),
+                o["detail"]["decision"].as_str().unwrap_or("change")
+            )
+        })
+        .collect();
+    assert_eq!(decisions.len(), 3, "{decisions:?}");
+    assert!(
+        decisions.contains(
+            &"skipped:already drained for this alert (a repeated notification)".to_string()
+        ),
+        "{decisions:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o["source"]["kind"] == "alertmanager")
+    );
+}
+
+#[tokio::test]
+async fn grouped_alerts_become_one_call_and_the_guard_refuses_the_rest() {
+    let h = Hook::start(routes(100, 1)).await;
+    let firing = notification(
+        "firing",
+        (0..3)
+            .map(|i| alert("firing", "BackendDown", demo::ALB_SERVERS[i], json!({})))
+            .collect(),
+    );
+    let (status, answer) = h.post(&firing, Some(TOKEN)).await;
+    assert_eq!(status, 200, "a refusal is handled, not an error: {answer}");
+    assert_eq!(answer["summary"]["drained"], 2);
+    assert_eq!(answer["summary"]["refused"], 1);
+    assert_eq!(
+        h.stack
+            .cloud
+            .requests_for(Product::Alb, "UpdateServerGroupServersAttribute")
+            .len(),
+        1,
+        "one call for both"
+    );
+    assert_eq!((h.weight(0), h.weight(1), h.weight(2)), (0, 0, 100));
+    let refused: Vec<Value> = h
+        .outcomes()
+        .await
+        .into_iter()
+        .filter(|o| o["status"] == "rejected")
+        .collect();
+    assert_eq!(refused.len(), 1);
+    assert!(
+        refused[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("min_active"),
+        "{}",
+        refused[0]
+    );
+}
+
+#[tokio::test]
+async fn max_drained_percent_limits_how_much_one_storm_can_take_out() {
+    let h = Hook::start(routes(50, 1)).await;
+    let firing = notification(
+        "firing",
+        (0..3)
+            .map(|i| alert("firing", "BackendDown", demo::ALB_SERVERS[i], json!({})))
+            .collect(),
+    );
+    let (_, answer) = h.post(&firing, Some(TOKEN)).await;
+    assert_eq!(
+        (
+            answer["summary"]["drained"].as_u64(),
+            answer["summary"]["refused"].as_u64()
+        ),
+        (Some(1), Some(2)),
+        "{answer}"
+    );
+    assert_eq!(h.weight(0) + h.weight(1) + h.weight(2), 200);
+}
+
+#[tokio::test]
+async fn unmatched_alerts_and_unknown_backends_are_reported_not_acted_on() {
+    let h = Hook::start(routes(50, 1)).await;
+    let firing = notification(
+        "firing",
+        vec![
+            alert("firing", "DiskFull", demo::ALB_SERVERS[0], json!({})),
+            alert("firing", "BackendDown", "i-not-in-the-group", json!({})),
+        ],
+    );
+    let (status, answer) = h.post(&firing, Some(TOKEN)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            answer["summary"]["unmatched"].as_u64(),
+            answer["summary"]["refused"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{answer}"
+    );
+    assert!(
+        h.stack
+            .cloud
+            .requests_for(Product::Alb, "UpdateServerGroupServersAttribute")
+            .is_empty()
+    );
+    let outcomes = h.outcomes().await;
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o["detail"]["decision"] == "no route matched")
+    );
+}
+
+#[tokio::test]
+async fn callers_without_the_token_get_401_and_change_nothing() {
+    let h = Hook::start(routes(50, 1)).await;
+    let firing = notification(
+        "firing",
+        vec![alert(
+            "firing",
+            "BackendDown",
+            demo::ALB_SERVERS[0],
+            json!({}),
+        )],
+    );
+    for token in [None, Some("wrong"), Some(&TOKEN[..10])] {
+        let (status, answer) = h.post(&firing, token).await;
+        assert_eq!(status, 401, "{token:?}");
+        assert_eq!(answer, json!({"error": "unauthorized"}));
+    }
+    assert_eq!(h.weight(0), 100);
+    assert!(h.outcomes().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_state_table_outage_asks_the_sender_to_retry() {
+    let h = Hook::start(routes(50, 1)).await;
+    h.state().fail_next(1);
+    let firing = notification(
+        "firing",
+        vec![alert(
+            "firing",
+            "BackendDown",
+            demo::ALB_SERVERS[0],
+            json!({}),
+        )],
+    );
+    let (status, answer) = h.post(&firing, Some(TOKEN)).await;
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(
+        h.weight(0),
+        100,
+        "nothing changed without a record of the weight before"
+    );
+    // Alertmanager retries: now it works.
+    let (status, _) = h.post(&firing, Some(TOKEN)).await;
+    assert_eq!(status, 200);
+    assert_eq!(h.weight(0), 0);
+}
+
+#[tokio::test]
+async fn slb_backends_and_ga_dials_drain_and_restore_too() {
+    let h = Hook::start(routes(50, 1)).await;
+    let slb = alert(
+        "firing",
+        "BackendDown",
+        demo::SLB_SERVERS[1],
+        json!({"lb": "classic", "service": "other"}),
+    );
+    let ga = alert(
+        "firing",
+        "RegionUnhealthy",
+        "-",
+        json!({"region": "ap-southeast-1"}),
+    );
+    let (_, answer) = h
+        .post(
+            &notification("firing", vec![slb.clone(), ga.clone()]),
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!(answer["summary"]["drained"], 2, "{answer}");
+    let backends = h.stack.cloud.slb_backends(demo::SLB_VSG).unwrap();
+    assert_eq!(
+        backends
+            .iter()
+            .find(|b| b.server_id == demo::SLB_SERVERS[1])
+            .unwrap()
+            .weight,
+        0
+    );
+    assert_eq!(
+        h.stack
+            .cloud
+            .ga_endpoint_group(demo::GA_GROUP)
+            .unwrap()
+            .traffic_dial_percentage,
+        0
+    );
+    let mut slb_ok = slb;
+    slb_ok["status"] = json!("resolved");
+    let mut ga_ok = ga;
+    ga_ok["status"] = json!("resolved");
+    tokio::time::sleep(Duration::from_millis(400)).await; // the GA group leaves PENDING
+    let (_, answer) = h
+        .post(&notification("resolved", vec![slb_ok, ga_ok]), Some(TOKEN))
+        .await;
+    assert_eq!(answer["summary"]["restored"], 2, "{answer}");
+    let backends = h.stack.cloud.slb_backends(demo::SLB_VSG).unwrap();
+    assert_eq!(
+        backends
+            .iter()
+            .find(|b| b.server_id == demo::SLB_SERVERS[1])
+            .unwrap()
+            .weight,
+        100
+    );
+    assert_eq!(
+        h.stack
+            .cloud
+            .ga_endpoint_group(demo::GA_GROUP)
+            .unwrap()
+            .traffic_dial_percentage,
+        100
+    );
+}
