@@ -66,7 +66,8 @@ def report(before_file, after_file, results_url):
     print(f"\n== outcomes on the results queue ({len(outcomes)})")
     for o in sorted(outcomes, key=lambda o: o["started_at"]):
         action = o.get("action") or {}
-        what = action.get("operation", "(not an action)")
+        decision = (o.get("detail") or {}).get("decision")
+        what = action.get("operation") or f"({decision})" if decision else action.get("operation", "(not an action)")
         err = o.get("error") or {}
         why = f"{err.get('code')}: {err.get('message')}" if err else ""
         detail = o.get("detail") or {}
@@ -139,6 +140,11 @@ if __name__ == "__main__":
     command = sys.argv[1]
     if command == "create-queue":
         print(sqs().create_queue(QueueName=sys.argv[2])["QueueUrl"])
+    elif command == "create-table":
+        boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_SQS"], region_name="us-east-1").create_table(
+            TableName=sys.argv[2], BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "backend", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "backend", "KeyType": "HASH"}])
     elif command == "snapshot":
         print(json.dumps(snapshot()))
     elif command == "report":
