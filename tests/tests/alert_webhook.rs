@@ -398,3 +398,46 @@ async fn slb_backends_and_ga_dials_drain_and_restore_too() {
         100
     );
 }
+
+#[tokio::test]
+async fn a_drain_after_a_restore_is_a_new_change_not_a_replay() {
+    let h = Hook::start(routes(50, 1)).await;
+    let firing = notification(
+        "firing",
+        vec![alert(
+            "firing",
+            "BackendDown",
+            demo::ALB_SERVERS[0],
+            json!({}),
+        )],
+    );
+    let resolved = notification(
+        "resolved",
+        vec![alert(
+            "resolved",
+            "BackendDown",
+            demo::ALB_SERVERS[0],
+            json!({}),
+        )],
+    );
+    h.post(&firing, Some(TOKEN)).await;
+    h.post(&resolved, Some(TOKEN)).await;
+    assert_eq!(h.weight(0), 100);
+    tokio::time::sleep(Duration::from_millis(400)).await; // the group leaves Configuring
+    // The same alert (same labels, same fingerprint) fires again: it must drain again.
+    let (_, answer) = h.post(&firing, Some(TOKEN)).await;
+    assert_eq!(answer["summary"]["drained"], 1, "{answer}");
+    assert_eq!(h.weight(0), 0);
+    let tokens: Vec<String> = h
+        .stack
+        .cloud
+        .requests_for(Product::Alb, "UpdateServerGroupServersAttribute")
+        .iter()
+        .map(|r| r.client_token().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(tokens.len(), 3);
+    assert_ne!(
+        tokens[0], tokens[2],
+        "each drain episode has its own ClientToken"
+    );
+}

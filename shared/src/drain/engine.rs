@@ -249,7 +249,9 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
         };
         let mut in_service = group.in_service();
         let total = group.members.len();
-        let mut admitted: Vec<(Candidate, Option<i64>)> = Vec::new();
+        // (candidate, weight before, episode token): a new drain gets a new token, so a drain
+        // after a restore is a new change (a new ALB ClientToken), while a retry reuses it.
+        let mut admitted: Vec<(Candidate, Option<i64>, String)> = Vec::new();
         for c in candidates {
             let alert_key = c.alert.key();
             match self.engine.state.get(&c.key).await {
@@ -286,7 +288,7 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                 }
                 // Our own earlier attempt, still in flight: try it again (the same change).
                 Ok(Some(r)) => {
-                    admitted.push((c, r.prior_weight));
+                    admitted.push((c, r.prior_weight, r.action_id));
                     continue;
                 }
                 Ok(None) => {}
@@ -316,23 +318,32 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                 }
                 in_service -= 1;
             }
-            admitted.push((c, Some(member.weight)));
+            let token = short_hash(&[
+                &c.key,
+                &alert_key,
+                &crate::outcome::now(),
+                &fastrand::u64(..).to_string(),
+            ]);
+            admitted.push((c, Some(member.weight), token));
         }
         // Claim each backend (one active change per backend), then change in batches.
         let mut claimed = Vec::new();
-        for (c, prior) in admitted {
+        for (c, prior, token) in admitted {
             let record = DrainRecord {
                 backend: c.key.clone(),
                 alert_key: c.alert.key(),
                 status: DrainStatus::Draining,
                 prior_weight: prior,
-                action_id: String::new(),
+                action_id: token.clone(),
                 created_at: crate::outcome::now(),
                 expires_at: now_secs() + RECORD_TTL_SECS,
             };
             match self.engine.state.claim(&record).await {
-                Ok(Claim::Created) => claimed.push((c, prior)),
-                Ok(Claim::Held(r)) if r.alert_key == record.alert_key => claimed.push((c, prior)),
+                Ok(Claim::Created) => claimed.push((c, token)),
+                // Our own claim from an attempt whose answer was lost: keep its token.
+                Ok(Claim::Held(r)) if r.alert_key == record.alert_key => {
+                    claimed.push((c, r.action_id))
+                }
                 Ok(Claim::Held(r)) => {
                     summary.duplicates += 1;
                     outcomes.push(self.decision(
@@ -356,7 +367,8 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
         }
         let weight = i64::from(self.route.drain_weight);
         for batch in claimed.chunks(self.route.target.provider.batch_limit()) {
-            let changes: Vec<(&Candidate, i64)> = batch.iter().map(|(c, _)| (c, weight)).collect();
+            let changes: Vec<(&Candidate, i64, &str)> =
+                batch.iter().map(|(c, t)| (c, weight, t.as_str())).collect();
             let outcome = self.execute("drain", &changes, &group).await;
             let ok = matches!(outcome.status, Status::Succeeded | Status::DryRun);
             for (c, _) in batch {
@@ -385,7 +397,8 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
 
     async fn restore(&self, alerts: &[&Alert], summary: &mut Summary, outcomes: &mut Vec<Outcome>) {
         let candidates = self.candidates(alerts, outcomes, summary);
-        let mut changes: Vec<(Candidate, i64, bool)> = Vec::new();
+        // (candidate, weight to restore, token, whether a record holds it)
+        let mut changes: Vec<(Candidate, i64, String, bool)> = Vec::new();
         for c in candidates {
             match self.engine.state.get(&c.key).await {
                 Err(e) => {
@@ -411,10 +424,14 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                     let weight = r
                         .prior_weight
                         .unwrap_or(i64::from(self.route.restore_weight));
-                    changes.push((c, weight, true));
+                    changes.push((c, weight, r.action_id, true));
                 }
                 // No record of a drain: restore the route's default weight.
-                Ok(None) => changes.push((c, i64::from(self.route.restore_weight), false)),
+                Ok(None) => {
+                    let token =
+                        short_hash(&[&c.key, c.alert.changed_at.as_deref().unwrap_or_default()]);
+                    changes.push((c, i64::from(self.route.restore_weight), token, false));
+                }
             }
         }
         if changes.is_empty() {
@@ -431,11 +448,14 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
             Group::default()
         };
         for batch in changes.chunks(self.route.target.provider.batch_limit()) {
-            let list: Vec<(&Candidate, i64)> = batch.iter().map(|(c, w, _)| (c, *w)).collect();
+            let list: Vec<(&Candidate, i64, &str)> = batch
+                .iter()
+                .map(|(c, w, t, _)| (c, *w, t.as_str()))
+                .collect();
             let outcome = self.execute("restore", &list, &group).await;
             if matches!(outcome.status, Status::Succeeded | Status::DryRun) {
                 summary.restored += batch.len();
-                for (c, _, had_record) in batch {
+                for (c, _, _, had_record) in batch {
                     if *had_record
                         && let Err(e) = self.engine.state.release(&c.key, &c.alert.key()).await
                     {
@@ -455,30 +475,19 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
     async fn execute(
         &self,
         verb: &str,
-        changes: &[(&Candidate<'_>, i64)],
+        changes: &[(&Candidate<'_>, i64, &str)],
         group: &Group,
     ) -> Outcome {
         let t = &self.route.target;
-        let keys: Vec<String> = changes
-            .iter()
-            .map(|(c, w)| {
-                format!(
-                    "{}={w}:{}",
-                    c.key,
-                    c.alert.changed_at.as_deref().unwrap_or("")
-                )
-            })
-            .collect();
-        let id = format!(
-            "{verb}-{}",
-            short_hash(&keys.iter().map(String::as_str).collect::<Vec<_>>())
-        );
+        let mut tokens: Vec<&str> = vec![verb];
+        tokens.extend(changes.iter().map(|(_, _, token)| *token));
+        let id = format!("{verb}-{}", short_hash(&tokens));
         let (operation, params) = match t.provider {
             Provider::Alb => {
                 let server_type = t.server_type.clone().unwrap_or_else(|| "Ecs".into());
                 let servers: Vec<Value> = changes
                     .iter()
-                    .map(|(c, w)| {
+                    .map(|(c, w, _)| {
                         let (sid, port) = c.server.clone().unwrap_or_default();
                         json!({"ServerId": sid, "ServerType": server_type, "Port": port, "Weight": w})
                     })
@@ -491,7 +500,7 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
             Provider::Slb => {
                 let (old, new): (Vec<Value>, Vec<Value>) = changes
                     .iter()
-                    .map(|(c, w)| {
+                    .map(|(c, w, _)| {
                         let (sid, port) = c.server.clone().unwrap_or_default();
                         let mut old = json!({"ServerId": sid, "Port": port});
                         if let Some(m) = group.find(c.server.as_ref()).and_then(|m| m.raw.clone()) {
@@ -526,7 +535,7 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                 json!({"endpoint_group_id": t.group, "endpoint_group": {"traffic_dial_percentage": changes[0].1}}),
             ),
         };
-        let alerts: Vec<String> = changes.iter().map(|(c, _)| c.alert.key()).collect();
+        let alerts: Vec<String> = changes.iter().map(|(c, _, _)| c.alert.key()).collect();
         let reason = format!("{verb} by route {}: {}", self.route.name, alerts.join(", "));
         let mut source = self.source.clone();
         source.detail =
