@@ -116,6 +116,22 @@ impl Settings {
     }
 }
 
+/// A JSON setting given inline (`{...}`) or as a file path; a parse error names the setting and
+/// the path of the field (`routes[2].target.region: missing field`).
+pub fn json_setting<T: serde::de::DeserializeOwned>(
+    name: &str,
+    value: &str,
+) -> Result<T, ConfigError> {
+    let text = if value.trim_start().starts_with('{') {
+        value.to_string()
+    } else {
+        std::fs::read_to_string(value)
+            .map_err(|e| ConfigError::new(name, format!("cannot read {value}: {e}")))?
+    };
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
+        .map_err(|e| ConfigError::new(name, format!("{}: {}", e.path(), e.inner())))
+}
+
 impl ExecutorConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_settings(&Settings::from_env())

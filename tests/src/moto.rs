@@ -66,36 +66,12 @@ impl Moto {
 
     /// An SQS client for this server, with dummy credentials.
     pub fn sqs(&self) -> aws_sdk_sqs::Client {
-        let config = aws_sdk_sqs::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new(
-                "test",
-                "test",
-                None,
-                None,
-                "lbpilot-tests",
-            ))
-            .endpoint_url(&self.endpoint)
-            .build();
-        aws_sdk_sqs::Client::from_conf(config)
+        aws_sdk_sqs::Client::new(&sdk_config(&self.endpoint))
     }
 
     /// Stores `value` as a Secrets Manager secret's `SecretString`; returns its ARN.
     pub async fn create_secret(&self, name: &str, value: &str) -> String {
-        let config = aws_sdk_secretsmanager::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new(
-                "test",
-                "test",
-                None,
-                None,
-                "lbpilot-tests",
-            ))
-            .endpoint_url(&self.endpoint)
-            .build();
-        aws_sdk_secretsmanager::Client::from_conf(config)
+        aws_sdk_secretsmanager::Client::new(&sdk_config(&self.endpoint))
             .create_secret()
             .name(name)
             .secret_string(value)
@@ -201,19 +177,25 @@ impl Moto {
 
 /// A DynamoDB client for `endpoint` (moto's, or one that is down), with dummy credentials.
 pub fn dynamodb_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::Config::builder()
+    aws_sdk_dynamodb::Client::new(&sdk_config(endpoint))
+}
+
+/// AWS settings for a local endpoint: a region and dummy credentials, as moto accepts.
+pub fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "lbpilot-tests",
-        ))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                "test",
+                "test",
+                None,
+                None,
+                "lbpilot-tests",
+            )),
+        )
         .endpoint_url(endpoint)
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
+        .build()
 }
 
 impl Drop for Moto {

@@ -42,20 +42,16 @@ pub struct Aliases {
 pub const SETTING: &str = "LBPILOT_CHATOPS_ALIASES";
 
 impl Aliases {
+    /// From the setting's value: inline JSON or a file path.
     pub fn load(setting: &str) -> Result<Self, ConfigError> {
-        let text = if setting.trim_start().starts_with('{') {
-            setting.to_string()
-        } else {
-            std::fs::read_to_string(setting)
-                .map_err(|e| ConfigError::new(SETTING, format!("cannot read {setting}: {e}")))?
-        };
-        Self::parse(&text)
+        Self::from_file(crate::config::json_setting(SETTING, setting)?)
     }
 
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let file: File =
-            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text))
-                .map_err(|e| ConfigError::new(SETTING, format!("{}: {}", e.path(), e.inner())))?;
+        Self::from_file(crate::config::json_setting(SETTING, text)?)
+    }
+
+    fn from_file(file: File) -> Result<Self, ConfigError> {
         if file.aliases.is_empty() {
             return Err(ConfigError::new(SETTING, "no aliases are defined"));
         }

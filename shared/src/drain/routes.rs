@@ -98,20 +98,16 @@ pub struct Routes {
 }
 
 impl Routes {
+    /// From the setting's value: inline JSON or a file path.
     pub fn load(setting: &str) -> Result<Self, ConfigError> {
-        let text = if setting.trim_start().starts_with('{') {
-            setting.to_string()
-        } else {
-            std::fs::read_to_string(setting)
-                .map_err(|e| ConfigError::new(SETTING, format!("cannot read {setting}: {e}")))?
-        };
-        Self::parse(&text)
+        Self::from_file(crate::config::json_setting(SETTING, setting)?)
     }
 
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let file: File =
-            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text))
-                .map_err(|e| ConfigError::new(SETTING, format!("{}: {}", e.path(), e.inner())))?;
+        Self::from_file(crate::config::json_setting(SETTING, text)?)
+    }
+
+    fn from_file(file: File) -> Result<Self, ConfigError> {
         if file.routes.is_empty() {
             return Err(ConfigError::new(SETTING, "no routes are defined"));
         }
@@ -235,7 +231,7 @@ mod tests {
         assert!(err(r#"{"name": "a", "match": {"x": "1"}, "target": {"provider": "alb", "region": "r", "group": "g"}}"#).contains("backend_label"));
         assert!(
             err(r#"{"name": "a", "match": {"x": "1"}, "target": {"provider": "ga"}}"#)
-                .contains("target.group")
+                .contains("routes[0].target: missing field `group`")
         );
         assert!(
             err(&format!(
