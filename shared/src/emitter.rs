@@ -127,6 +127,7 @@ impl SqsEmitter {
 
 impl OutcomeSink for SqsEmitter {
     async fn publish(&self, outcomes: &[Outcome]) -> Vec<bool> {
+        crate::metrics::emit(outcomes);
         let bodies: Vec<String> = outcomes.iter().map(outcome_json).collect();
         let mut published = vec![true; outcomes.len()];
         let mut batch: Vec<usize> = Vec::new();

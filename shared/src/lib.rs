@@ -17,6 +17,7 @@ pub mod error;
 pub mod executor;
 pub mod http;
 pub mod http_event;
+pub mod metrics;
 pub mod outcome;
 pub mod providers;
 pub mod retry;
