@@ -181,6 +181,24 @@ impl Executor {
                 .await?
                 .body
             }
+            Read::RomaSiblings { region, group } => {
+                let client = self.huawei()?;
+                let req = group.list_siblings(&self.config.endpoints.roma(region));
+                run.retry(async |timeout, _| {
+                    client
+                        .call(req.clone(), Some(&group.project_id), timeout)
+                        .await
+                })
+                .await?
+                .body
+            }
+            Read::GaListenerGroups { listener_id } => {
+                let client = self.huawei()?;
+                let req = ga::list_listener_groups(&self.config.endpoints.ga(), listener_id);
+                run.retry(async |timeout, _| client.call(req.clone(), None, timeout).await)
+                    .await?
+                    .body
+            }
             Read::GaGroup { endpoint_group_id } => {
                 let client = self.huawei()?;
                 let req = ga::show(&self.config.endpoints.ga(), endpoint_group_id);

@@ -26,7 +26,11 @@ fn routes(max_drained_percent: u8, min_active: usize) -> Routes {
          "target": {"provider": "slb", "region": "cn-hangzhou", "group": demo::SLB_VSG, "default_port": 80},
          "backend_label": "instance", "max_drained_percent": 100},
         {"name": "region-unhealthy", "match": {"alertname": "RegionUnhealthy"},
-         "target": {"provider": "ga", "group": demo::GA_GROUP}}
+         "target": {"provider": "ga", "group": demo::GA_GROUP}},
+        {"name": "pool-degraded", "match": {"alertname": "PoolDegraded"},
+         "target": {"provider": "roma", "region": "cn-north-4", "group": demo::ROMA_GROUPS[0],
+                    "instance_id": demo::ROMA_INSTANCE, "vpc_channel_id": demo::ROMA_CHANNEL, "member_group_name": "primary"},
+         "restore_weight": 10}
     ]}).to_string()).unwrap()
 }
 
@@ -439,5 +443,76 @@ async fn a_drain_after_a_restore_is_a_new_change_not_a_replay() {
     assert_ne!(
         tokens[0], tokens[2],
         "each drain episode has its own ClientToken"
+    );
+}
+
+#[tokio::test]
+async fn huawei_targets_are_guarded_by_their_siblings() {
+    let h = Hook::start(routes(50, 1)).await;
+    // GA: with the listener's backup group already at dial 0, dialling the web group down too
+    // would leave no endpoint group taking traffic.
+    h.stack.cloud.edit(|s| {
+        let backup =
+            s.ga.endpoint_groups
+                .iter_mut()
+                .find(|g| g.id == demo::GA_BACKUP_GROUP)
+                .unwrap();
+        backup.traffic_dial_percentage = 0;
+    });
+    let ga = alert("firing", "RegionUnhealthy", "-", json!({}));
+    let (status, answer) = h.post(&notification("firing", vec![ga]), Some(TOKEN)).await;
+    assert_eq!(
+        (status, answer["summary"]["refused"].as_u64()),
+        (200, Some(1)),
+        "{answer}"
+    );
+    assert_eq!(
+        h.stack
+            .cloud
+            .ga_endpoint_group(demo::GA_GROUP)
+            .unwrap()
+            .traffic_dial_percentage,
+        100
+    );
+    // ROMA: two member groups in the channel; one may go (50%), and it comes back on resolve.
+    let pool = alert("firing", "PoolDegraded", "-", json!({}));
+    let (_, answer) = h
+        .post(&notification("firing", vec![pool.clone()]), Some(TOKEN))
+        .await;
+    assert_eq!(answer["summary"]["drained"], 1, "{answer}");
+    assert_eq!(
+        h.stack
+            .cloud
+            .roma_member_group(demo::ROMA_GROUPS[0])
+            .unwrap()
+            .member_group_weight,
+        Some(0)
+    );
+    let mut resolved = pool;
+    resolved["status"] = json!("resolved");
+    let (_, answer) = h
+        .post(&notification("resolved", vec![resolved]), Some(TOKEN))
+        .await;
+    assert_eq!(answer["summary"]["restored"], 1, "{answer}");
+    assert_eq!(
+        h.stack
+            .cloud
+            .roma_member_group(demo::ROMA_GROUPS[0])
+            .unwrap()
+            .member_group_weight,
+        Some(10)
+    );
+    let refused: Vec<Value> = h
+        .outcomes()
+        .await
+        .into_iter()
+        .filter(|o| o["status"] == "rejected")
+        .collect();
+    assert!(
+        refused[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("min_active"),
+        "{refused:?}"
     );
 }

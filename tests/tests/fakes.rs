@@ -1269,8 +1269,9 @@ async fn ga_update_goes_pending_then_active() {
     )
     .await
     .unwrap();
-    assert_eq!(groups.json["endpoint_groups"].as_array().unwrap().len(), 1);
-    assert_eq!(groups.json["page_info"]["current_count"], 1);
+    // The demo listener has the web group and its backup region.
+    assert_eq!(groups.json["endpoint_groups"].as_array().unwrap().len(), 2);
+    assert_eq!(groups.json["page_info"]["current_count"], 2);
     let none = ga(
         &cloud,
         "GET",

@@ -9,6 +9,7 @@ use crate::alerts::{Alert, AlertStatus, Notification};
 use crate::emitter::OutcomeSink;
 use crate::executor::{Execution, Executor};
 use crate::outcome::{Outcome, Source, Status};
+use crate::providers::reads::Read;
 use crate::state::{Claim, DrainRecord, DrainState, DrainStatus};
 use crate::targets::Provider;
 use serde::Serialize;
@@ -209,6 +210,34 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
         out
     }
 
+    /// The group's members as the guard counts them: an ALB or SLB group's servers; for ROMA
+    /// the member groups of the channel, for GA the endpoint groups of the listener.
+    async fn read_group(&self, read: &Read) -> Result<Group, crate::error::ProviderError> {
+        let exec = &self.engine.executor;
+        let provider = self.route.target.provider;
+        let own = exec.read(read, self.deadline).await?;
+        let siblings = match read {
+            Read::RomaGroup { region, group } => Some(Read::RomaSiblings {
+                region: region.clone(),
+                group: group.clone(),
+            }),
+            Read::GaGroup { .. } => own
+                .pointer("/endpoint_group/listeners/0/id")
+                .and_then(Value::as_str)
+                .map(|l| Read::GaListenerGroups {
+                    listener_id: l.to_string(),
+                }),
+            _ => None,
+        };
+        match siblings {
+            Some(siblings) => Ok(Group::from_read(
+                provider,
+                &exec.read(&siblings, self.deadline).await?,
+            )),
+            None => Ok(Group::from_read(provider, &own)),
+        }
+    }
+
     fn decision(
         &self,
         status: Status,
@@ -234,8 +263,8 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
             .route
             .target
             .read(exec.config().huawei_project_id.as_deref());
-        let group = match exec.read(&read, self.deadline).await {
-            Ok(g) => Group::from_read(self.route.target.provider, &g),
+        let group = match self.read_group(&read).await {
+            Ok(g) => g,
             Err(e) => {
                 summary.failed += candidates.len();
                 summary.retry |= e.retryable;
@@ -293,7 +322,7 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                 }
                 Ok(None) => {}
             }
-            let member = group.find(c.server.as_ref());
+            let member = group.find(c.server.as_ref(), &self.route.target.group);
             let Some(member) = member else {
                 summary.refused += 1;
                 outcomes.push(self.decision(
@@ -304,7 +333,7 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                 ));
                 continue;
             };
-            if member.in_service && self.route.target.provider.has_servers() {
+            if member.in_service {
                 let drained_after = total - in_service + 1;
                 if in_service.saturating_sub(1) < self.route.min_active {
                     summary.refused += 1;
@@ -503,7 +532,10 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                     .map(|(c, w, _)| {
                         let (sid, port) = c.server.clone().unwrap_or_default();
                         let mut old = json!({"ServerId": sid, "Port": port});
-                        if let Some(m) = group.find(c.server.as_ref()).and_then(|m| m.raw.clone()) {
+                        if let Some(m) = group
+                            .find(c.server.as_ref(), &self.route.target.group)
+                            .and_then(|m| m.raw.clone())
+                        {
                             for k in ["Type", "ServerIp"] {
                                 if let Some(v) = m.get(k) {
                                     old[k] = v.clone();
@@ -584,6 +616,8 @@ struct Group {
 #[derive(Debug)]
 struct Member {
     server: Option<(String, u16)>,
+    /// ROMA and GA: the member group or endpoint group itself.
+    group_id: Option<String>,
     weight: i64,
     in_service: bool,
     raw: Option<Value>,
@@ -601,6 +635,7 @@ impl Group {
                         .to_string(),
                     v.get("Port").and_then(as_int).unwrap_or(0) as u16,
                 )),
+                group_id: None,
                 weight,
                 in_service: status_ok && weight > 0,
                 raw: Some(v.clone()),
@@ -625,24 +660,56 @@ impl Group {
                 .flatten()
                 .map(|b| member(b, true))
                 .collect(),
-            Provider::Roma => vec![Member {
-                server: None,
-                weight: read
-                    .get("member_group_weight")
-                    .and_then(as_int)
-                    .unwrap_or(100),
-                in_service: true,
-                raw: None,
-            }],
-            Provider::Ga => vec![Member {
-                server: None,
-                weight: read
-                    .pointer("/endpoint_group/traffic_dial_percentage")
-                    .and_then(as_int)
-                    .unwrap_or(100),
-                in_service: true,
-                raw: None,
-            }],
+            Provider::Roma => read
+                .get("member_groups")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_else(|| vec![read.clone()])
+                .iter()
+                .map(|g| {
+                    // A group without a weight takes traffic by its members' weights.
+                    let weight = g.get("member_group_weight").and_then(as_int).unwrap_or(100);
+                    Member {
+                        server: None,
+                        group_id: g
+                            .get("member_group_id")
+                            .and_then(Value::as_str)
+                            .map(str::to_string),
+                        weight,
+                        in_service: weight > 0,
+                        raw: None,
+                    }
+                })
+                .collect(),
+            Provider::Ga => read
+                .get("endpoint_groups")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_else(|| vec![read["endpoint_group"].clone()])
+                .iter()
+                .map(|g| {
+                    let weight = g
+                        .get("traffic_dial_percentage")
+                        .and_then(as_int)
+                        .unwrap_or(100);
+                    let active = g
+                        .get("status")
+                        .and_then(Value::as_str)
+                        .is_none_or(|s| s == "ACTIVE" || s == "PENDING");
+                    let frozen = g
+                        .pointer("/frozen_info/status")
+                        .and_then(as_int)
+                        .unwrap_or(0)
+                        != 0;
+                    Member {
+                        server: None,
+                        group_id: g.get("id").and_then(Value::as_str).map(str::to_string),
+                        weight,
+                        in_service: active && !frozen && weight > 0,
+                        raw: None,
+                    }
+                })
+                .collect(),
         };
         Group { members }
     }
@@ -651,10 +718,15 @@ impl Group {
         self.members.iter().filter(|m| m.in_service).count()
     }
 
-    fn find(&self, server: Option<&(String, u16)>) -> Option<&Member> {
+    /// A server (ALB, SLB), or the group `group_id` itself (ROMA, GA).
+    fn find(&self, server: Option<&(String, u16)>, group_id: &str) -> Option<&Member> {
         match server {
             Some(s) => self.members.iter().find(|m| m.server.as_ref() == Some(s)),
-            None => self.members.first(),
+            None => self
+                .members
+                .iter()
+                .find(|m| m.group_id.as_deref() == Some(group_id))
+                .or(self.members.first().filter(|m| m.group_id.is_none())),
         }
     }
 }

@@ -119,6 +119,21 @@ pub fn show(base: &BaseUrl, endpoint_group_id: &str) -> HttpRequest {
     req
 }
 
+/// `ListEndpointGroups` of one listener: the group and its siblings (a listener has few).
+pub fn list_listener_groups(base: &BaseUrl, listener_id: &str) -> HttpRequest {
+    let mut req = HttpRequest::new(
+        "GET",
+        &base.origin,
+        format!("{}/v1/endpoint-groups", base.prefix),
+    );
+    req.query = vec![
+        ("limit".into(), "2000".into()),
+        ("listener_id".into(), listener_id.to_string()),
+    ];
+    req.set_header("content-type", CONTENT_TYPE);
+    req
+}
+
 /// The `status` and `traffic_dial_percentage` of a Show/Update response.
 pub fn status_and_dial(response: &Value) -> (Option<String>, Option<i64>) {
     let group = response.get("endpoint_group");

@@ -24,6 +24,13 @@ pub enum Read {
     },
     /// GA `ShowEndpointGroup`.
     GaGroup { endpoint_group_id: String },
+    /// ROMA `ListMemberGroups`: the group's channel, every group in it.
+    RomaSiblings {
+        region: String,
+        group: super::roma::MemberGroupRef,
+    },
+    /// GA `ListEndpointGroups` of one listener.
+    GaListenerGroups { listener_id: String },
 }
 
 impl Read {
@@ -36,7 +43,7 @@ impl Read {
             Read::SlbGroup {
                 vserver_group_id, ..
             } => rules::id("VServerGroupId", vserver_group_id),
-            Read::RomaGroup { group, .. } => {
+            Read::RomaGroup { group, .. } | Read::RomaSiblings { group, .. } => {
                 rules::id("project_id", &group.project_id)?;
                 rules::id("instance_id", &group.instance_id)?;
                 rules::id("vpc_channel_id", &group.vpc_channel_id)?;
@@ -45,6 +52,7 @@ impl Read {
             Read::GaGroup { endpoint_group_id } => {
                 rules::id("endpoint_group_id", endpoint_group_id)
             }
+            Read::GaListenerGroups { listener_id } => rules::id("listener_id", listener_id),
         }
     }
 }

@@ -224,6 +224,19 @@ impl MemberGroupRef {
         )
     }
 
+    /// `ListMemberGroups` of the group's VPC channel (500 is the most a page holds).
+    pub fn list_siblings(&self, base: &BaseUrl) -> HttpRequest {
+        let path = self.path(base);
+        let channel = path.rsplit_once('/').map_or(path.as_str(), |(p, _)| p);
+        let mut req = HttpRequest::new("GET", &base.origin, channel.to_string());
+        req.query = vec![
+            ("limit".into(), "500".into()),
+            ("offset".into(), "0".into()),
+        ];
+        req.set_header("content-type", "application/json");
+        req
+    }
+
     /// `ShowDetailsOfMemberGroup`: the group as it is now.
     pub fn show(&self, base: &BaseUrl) -> HttpRequest {
         let mut req = HttpRequest::new("GET", &base.origin, self.path(base));

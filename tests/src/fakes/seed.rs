@@ -157,6 +157,8 @@ pub mod demo {
     ];
 
     pub const GA_GROUP: &str = "3a9f50bb-f041-4eac-a117-82472d8a0007";
+    /// A second region's endpoint group on the same listener (where dialled-down traffic goes).
+    pub const GA_BACKUP_GROUP: &str = "4b0e61cc-0152-4fbd-b228-93583b9e1118";
     pub const GA_LISTENER: &str = "1b11747a-b139-492f-9692-2df0b1c87193";
     pub const GA_ENDPOINTS: [&str; 2] = [
         "7a1b3e2c-0f4d-4c1a-9a55-3c2d7e8f9a01",
@@ -258,22 +260,31 @@ impl Seed {
             }],
         };
         let ga = GaState {
-            endpoint_groups: vec![GaEndpointGroup {
-                id: demo::GA_GROUP.into(),
-                name: "endpoint-group-web".into(),
-                listener_ids: vec![demo::GA_LISTENER.into()],
-                endpoints: demo::GA_ENDPOINTS
-                    .iter()
-                    .enumerate()
-                    .map(|(i, id)| GaEndpoint {
-                        id: (*id).into(),
-                        resource_id: format!("5f8a9c2e-5a4b-4e3d-8c1f-0a9b8c7d6e0{}", i + 1),
-                        ip_address: format!("88.88.1.{}", 10 + i),
-                        ..GaEndpoint::default()
-                    })
-                    .collect(),
-                ..GaEndpointGroup::default()
-            }],
+            endpoint_groups: vec![
+                GaEndpointGroup {
+                    id: demo::GA_GROUP.into(),
+                    name: "endpoint-group-web".into(),
+                    listener_ids: vec![demo::GA_LISTENER.into()],
+                    endpoints: demo::GA_ENDPOINTS
+                        .iter()
+                        .enumerate()
+                        .map(|(i, id)| GaEndpoint {
+                            id: (*id).into(),
+                            resource_id: format!("5f8a9c2e-5a4b-4e3d-8c1f-0a9b8c7d6e0{}", i + 1),
+                            ip_address: format!("88.88.1.{}", 10 + i),
+                            ..GaEndpoint::default()
+                        })
+                        .collect(),
+                    ..GaEndpointGroup::default()
+                },
+                GaEndpointGroup {
+                    id: demo::GA_BACKUP_GROUP.into(),
+                    name: "endpoint-group-web-backup".into(),
+                    region_id: "ap-southeast-3".into(),
+                    listener_ids: vec![demo::GA_LISTENER.into()],
+                    ..GaEndpointGroup::default()
+                },
+            ],
             ..GaState::default()
         };
         Seed {
