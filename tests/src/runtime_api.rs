@@ -123,6 +123,7 @@ async fn next(State(s): State<Shared>) -> Response {
                 "lambda-runtime-trace-id",
                 h("Root=1-00000000-000000000000000000000000".into()),
             );
+            headers.insert("content-type", h("application/json".into()));
             return (StatusCode::OK, headers, p.event.to_string()).into_response();
         }
         notified.await;
