@@ -114,34 +114,20 @@ pub fn parse_cloudmonitor(body: &[u8]) -> Result<Notification, AlertError> {
         values.insert("curValue".to_string(), v);
     }
     let changed_at = get("timestamp").map(|t| unix_time(&t));
-    let (starts_at, ends_at) = match status {
-        AlertStatus::Firing => (changed_at.clone(), None),
-        AlertStatus::Resolved => (None, changed_at.clone()),
-        AlertStatus::Unknown => (None, None),
-    };
-    Ok(Notification {
+    let (starts_at, ends_at) = status.bounds(&changed_at);
+    Ok(Notification::single(Alert {
         source: ORIGIN,
-        receiver: None,
-        group_key: None,
-        status: Some(status),
-        group_labels: BTreeMap::new(),
-        external_url: None,
-        org_id: None,
-        truncated_alerts: 0,
-        alerts: vec![Alert {
-            source: ORIGIN,
-            status,
-            name,
-            fingerprint,
-            labels,
-            annotations,
-            starts_at,
-            ends_at,
-            changed_at,
-            generator_url: None,
-            values,
-        }],
-    })
+        status,
+        name,
+        fingerprint,
+        labels,
+        annotations,
+        starts_at,
+        ends_at,
+        changed_at,
+        generator_url: None,
+        values,
+    }))
 }
 
 /// `k=v&k2=v2`, `+` as space, percent-decoded; each value must decode to UTF-8.

@@ -186,34 +186,20 @@ pub fn parse_cloudwatch_sns(message: &str) -> Result<Notification, AlertError> {
         .state_change_time
         .filter(|t| !t.is_empty())
         .map(|t| rfc3339(&t));
-    let (starts_at, ends_at) = match status {
-        AlertStatus::Firing => (changed_at.clone(), None),
-        AlertStatus::Resolved => (None, changed_at.clone()),
-        AlertStatus::Unknown => (None, None),
-    };
-    Ok(Notification {
+    let (starts_at, ends_at) = status.bounds(&changed_at);
+    Ok(Notification::single(Alert {
         source: ORIGIN,
-        receiver: None,
-        group_key: None,
-        status: Some(status),
-        group_labels: BTreeMap::new(),
-        external_url: None,
-        org_id: None,
-        truncated_alerts: 0,
-        alerts: vec![Alert {
-            source: ORIGIN,
-            status,
-            name,
-            fingerprint,
-            labels,
-            annotations,
-            starts_at,
-            ends_at,
-            changed_at,
-            generator_url: None,
-            values: BTreeMap::new(),
-        }],
-    })
+        status,
+        name,
+        fingerprint,
+        labels,
+        annotations,
+        starts_at,
+        ends_at,
+        changed_at,
+        generator_url: None,
+        values: BTreeMap::new(),
+    }))
 }
 
 fn add_dimensions(

@@ -75,6 +75,15 @@ pub enum AlertStatus {
 }
 
 impl AlertStatus {
+    /// `(starts_at, ends_at)` of an alert whose state changed at `changed_at`.
+    pub(crate) fn bounds(self, changed_at: &Option<String>) -> (Option<String>, Option<String>) {
+        match self {
+            AlertStatus::Firing => (changed_at.clone(), None),
+            AlertStatus::Resolved => (None, changed_at.clone()),
+            AlertStatus::Unknown => (None, None),
+        }
+    }
+
     /// Firing or resolved: an alert that may lead to a change.
     pub fn is_actionable(self) -> bool {
         self != AlertStatus::Unknown
@@ -137,6 +146,21 @@ pub struct Notification {
 }
 
 impl Notification {
+    /// A delivery of one alert (CloudWatch, CloudMonitor: no groups, no receiver).
+    pub(crate) fn single(alert: Alert) -> Self {
+        Notification {
+            source: alert.source,
+            receiver: None,
+            group_key: None,
+            status: Some(alert.status),
+            group_labels: BTreeMap::new(),
+            external_url: None,
+            org_id: None,
+            truncated_alerts: 0,
+            alerts: vec![alert],
+        }
+    }
+
     /// The alerts that may lead to a change (firing or resolved).
     pub fn actionable(&self) -> impl Iterator<Item = &Alert> {
         self.alerts.iter().filter(|a| a.status.is_actionable())
