@@ -63,7 +63,7 @@ impl UpdateServerGroupServersAttribute {
         let mut seen = std::collections::HashSet::new();
         for (i, s) in p.servers.iter().enumerate() {
             let field = |name: &str| format!("params.Servers[{i}].{name}");
-            rules::id(&field("ServerId"), &s.server_id)?;
+            rules::token(&field("ServerId"), &s.server_id)?;
             rules::one_of(&field("ServerType"), &s.server_type, SERVER_TYPES)?;
             match s.port {
                 Some(port) => rules::range(&field("Port"), port, 1, 65535)?,

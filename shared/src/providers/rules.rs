@@ -65,6 +65,21 @@ pub fn id(field: &str, value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// A value sent in a form body or query (encoded there): non-empty, at most 256 characters, no
+/// whitespace or control characters (ALB server ids may be Function Compute ARNs with `/`).
+pub fn token(field: &str, value: &str) -> Result<(), ValidationError> {
+    if value.is_empty() || value.chars().count() > 256 {
+        return Err(ValidationError::new(field, "must be 1-256 characters"));
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ValidationError::new(
+            field,
+            "must not contain spaces or control characters",
+        ));
+    }
+    Ok(())
+}
+
 pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<(), ValidationError> {
     if allowed.contains(&value) {
         Ok(())
