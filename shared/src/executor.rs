@@ -335,25 +335,16 @@ impl Executor {
             return Ok(Status::DryRun);
         }
         let client = self.alibaba()?;
-        let applied = run
-            .retry(async |timeout, after_ambiguity| {
-                if after_ambiguity {
-                    let read = slb::describe_group(&base, &r.region_id, &r.vserver_group_id);
-                    let current = client
-                        .call(read, slb::DESCRIBE_GROUP_ACTION, slb::VERSION, timeout)
-                        .await?;
-                    if r.is_applied_in(&slb::backends_in(&current.body)) {
-                        return Ok(Applied::Already(current));
-                    }
-                }
-                client
-                    .call(r.to_http(&base), slb::MODIFY_ACTION, slb::VERSION, timeout)
-                    .await
-                    .map(Applied::Now)
-            })
-            .await?;
-        finish_applied(outcome, applied);
-        Ok(Status::Succeeded)
+        let look = async |timeout| {
+            let read = slb::describe_group(&base, &r.region_id, &r.vserver_group_id);
+            let current = client
+                .call(read, slb::DESCRIBE_GROUP_ACTION, slb::VERSION, timeout)
+                .await?;
+            Ok(r.is_applied_in(&slb::backends_in(&current.body))
+                .then_some(current))
+        };
+        self.slb_change(run, outcome, r.to_http(&base), slb::MODIFY_ACTION, look)
+            .await
     }
 
     async fn slb_create(
@@ -368,20 +359,40 @@ impl Executor {
             return Ok(Status::DryRun);
         }
         let client = self.alibaba()?;
+        let look = async |timeout| {
+            let Some(read) = r.describe_by_name(&base) else {
+                return Ok(None);
+            };
+            let found = client
+                .call(read, slb::DESCRIBE_GROUPS_ACTION, slb::VERSION, timeout)
+                .await?;
+            Ok(r.find_existing(&found.body).map(|id| Reply {
+                body: json!({"VServerGroupId": id, "RequestId": found.request_id}),
+                ..found
+            }))
+        };
+        self.slb_change(run, outcome, r.to_http(&base), slb::CREATE_ACTION, look)
+            .await
+    }
+
+    /// An SLB change that has no idempotency token: after an ambiguous failure (or on a
+    /// redelivery) `look` checks whether an earlier attempt applied it, and then it is not sent again.
+    async fn slb_change(
+        &self,
+        run: &mut Run,
+        outcome: &mut Outcome,
+        write: crate::http::HttpRequest,
+        action: &str,
+        look: impl AsyncFn(Duration) -> Result<Option<Reply>, ProviderError>,
+    ) -> Result<Status, ProviderError> {
+        let client = self.alibaba()?;
         let applied = run
             .retry(async |timeout, after_ambiguity| {
-                if let (true, Some(read)) = (after_ambiguity, r.describe_by_name(&base)) {
-                    let found = client
-                        .call(read, slb::DESCRIBE_GROUPS_ACTION, slb::VERSION, timeout)
-                        .await?;
-                    if let Some(id) = r.find_existing(&found.body) {
-                        let mut found = found;
-                        found.body = json!({"VServerGroupId": id, "RequestId": found.request_id});
-                        return Ok(Applied::Already(found));
-                    }
+                if after_ambiguity && let Some(found) = look(timeout).await? {
+                    return Ok(Applied::Already(found));
                 }
                 client
-                    .call(r.to_http(&base), slb::CREATE_ACTION, slb::VERSION, timeout)
+                    .call(write.clone(), action, slb::VERSION, timeout)
                     .await
                     .map(Applied::Now)
             })

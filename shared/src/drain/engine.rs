@@ -210,6 +210,25 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
         out
     }
 
+    /// A state-table failure for one backend: a `failed` decision, and a retry when it can help.
+    fn state_failed(
+        &self,
+        verb: &str,
+        e: &crate::state::StateError,
+        c: &Candidate<'_>,
+        summary: &mut Summary,
+        outcomes: &mut Vec<Outcome>,
+    ) {
+        summary.failed += 1;
+        summary.retry |= e.is_retryable();
+        outcomes.push(self.decision(
+            Status::Failed,
+            &format!("the state table could not be {verb}: {e}"),
+            c.alert,
+            Some(&c.key),
+        ));
+    }
+
     /// The group's members as the guard counts them: an ALB or SLB group's servers; for ROMA
     /// the member groups of the channel, for GA the endpoint groups of the listener.
     async fn read_group(&self, read: &Read) -> Result<Group, crate::error::ProviderError> {
@@ -285,14 +304,7 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
             let alert_key = c.alert.key();
             match self.engine.state.get(&c.key).await {
                 Err(e) => {
-                    summary.failed += 1;
-                    summary.retry |= e.is_retryable();
-                    outcomes.push(self.decision(
-                        Status::Failed,
-                        &format!("the state table could not be read: {e}"),
-                        c.alert,
-                        Some(&c.key),
-                    ));
+                    self.state_failed("read", &e, &c, summary, outcomes);
                     continue;
                 }
                 Ok(Some(r)) if r.alert_key == alert_key && r.status == DrainStatus::Drained => {
@@ -383,14 +395,7 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                     ));
                 }
                 Err(e) => {
-                    summary.failed += 1;
-                    summary.retry |= e.is_retryable();
-                    outcomes.push(self.decision(
-                        Status::Failed,
-                        &format!("the state table could not be written: {e}"),
-                        c.alert,
-                        Some(&c.key),
-                    ));
+                    self.state_failed("written", &e, &c, summary, outcomes);
                 }
             }
         }
@@ -431,14 +436,7 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
         for c in candidates {
             match self.engine.state.get(&c.key).await {
                 Err(e) => {
-                    summary.failed += 1;
-                    summary.retry |= e.is_retryable();
-                    outcomes.push(self.decision(
-                        Status::Failed,
-                        &format!("the state table could not be read: {e}"),
-                        c.alert,
-                        Some(&c.key),
-                    ));
+                    self.state_failed("read", &e, &c, summary, outcomes);
                 }
                 Ok(Some(r)) if r.alert_key != c.alert.key() => {
                     summary.duplicates += 1;
