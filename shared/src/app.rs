@@ -12,9 +12,16 @@ use std::collections::HashMap;
 /// The secret that holds provider keys and webhook secrets, read once per cold start.
 pub const SECRET_ID: &str = "LBPILOT_SECRET_ID";
 
-/// The AWS configuration chain (credentials, region, `AWS_ENDPOINT_URL_*`), loaded once.
-pub async fn aws_config() -> SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+/// The AWS configuration chain (credentials, region, `AWS_ENDPOINT_URL_*`), loaded once, with
+/// an HTTPS client that trusts the compiled-in roots (crate::tls).
+pub async fn aws_config() -> Result<SdkConfig, ConfigError> {
+    let http = crate::tls::aws_http_client().map_err(|e| {
+        ConfigError::new("TLS", format!("the AWS HTTPS client could not start: {e}"))
+    })?;
+    Ok(aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
+        .load()
+        .await)
 }
 
 /// The environment, overlaid with the JSON object in the Secrets Manager secret named by
@@ -77,7 +84,7 @@ pub struct App {
 
 /// The executor and the results-queue emitter, from the environment and the secret.
 pub async fn from_env() -> Result<App, ConfigError> {
-    let aws = aws_config().await;
+    let aws = aws_config().await?;
     let settings = settings(&aws).await?;
     let executor = executor(ExecutorConfig::from_settings(&settings)?)?;
     let queue_url = settings.required("LBPILOT_RESULTS_QUEUE_URL")?;
@@ -96,7 +103,11 @@ pub async fn fail_init(error: ConfigError) -> ! {
     tracing::error!(setting = %error.name, problem = %error.problem, "cold start failed");
     if let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") {
         let body = serde_json::json!({"errorMessage": error.to_string(), "errorType": "Runtime.ConfigurationError"});
-        let _ = reqwest::Client::new()
+        let Ok(transport) = Transport::new() else {
+            std::process::exit(1)
+        };
+        let _ = transport
+            .client()
             .post(format!("http://{api}/2018-06-01/runtime/init/error"))
             .header(
                 "Lambda-Runtime-Function-Error-Type",

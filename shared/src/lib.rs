@@ -26,5 +26,6 @@ pub mod signing;
 pub mod state;
 pub mod targets;
 pub mod telemetry;
+pub mod tls;
 pub mod transport;
 pub mod triggers;

@@ -24,6 +24,14 @@ impl HttpResponse {
     }
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("TLS configuration: {0}")]
+    Tls(#[from] rustls::Error),
+    #[error(transparent)]
+    Http(#[from] reqwest::Error),
+}
+
 /// One HTTP client per process, shared by both providers (connection reuse, one TLS setup).
 #[derive(Debug, Clone)]
 pub struct Transport {
@@ -33,8 +41,9 @@ pub struct Transport {
 pub const USER_AGENT: &str = concat!("lbpilot/", env!("CARGO_PKG_VERSION"));
 
 impl Transport {
-    pub fn new() -> Result<Self, reqwest::Error> {
+    pub fn new() -> Result<Self, TransportError> {
         let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(crate::tls::client_config()?)
             .user_agent(USER_AGENT)
             .connect_timeout(Duration::from_secs(3))
             .pool_idle_timeout(Duration::from_secs(50))

@@ -9,7 +9,7 @@ use lbpilot::error::ConfigError;
 use lbpilot::http_event::HttpRequestEvent;
 
 async fn init() -> Result<ChatOps<SqsCommandQueue>, ConfigError> {
-    let aws = lbpilot::app::aws_config().await;
+    let aws = lbpilot::app::aws_config().await?;
     let settings = lbpilot::app::settings(&aws).await?;
     let executor = lbpilot::app::executor(ExecutorConfig::from_settings(&settings)?)?;
     let (signing_secret, aliases) = ChatOps::<SqsCommandQueue>::settings(&settings)?;
