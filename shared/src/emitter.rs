@@ -21,7 +21,13 @@ const MAX_BATCH_BYTES: usize = 256 * 1024;
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 const SEND_ATTEMPTS: u32 = 3;
 
-/// The JSON text of an outcome, with an oversized provider response cut down to fit a message.
+/// A value of an oversized outcome's `detail` larger than this is replaced by a note.
+const MAX_DETAIL_VALUE_BYTES: usize = 4 * 1024;
+
+/// The JSON text of an outcome, cut down to fit a message when it would not: an oversized
+/// provider response, then the input's start, then the large values of `detail` (a decision's
+/// detail repeats the alert's labels, which the sender controls), each replaced by a note of
+/// its size.
 pub fn outcome_json(outcome: &Outcome) -> String {
     let text = serde_json::to_string(outcome).expect("outcomes always serialize");
     if text.len() <= MAX_BATCH_BYTES / 2 {
@@ -33,6 +39,27 @@ pub fn outcome_json(outcome: &Outcome) -> String {
         small.response = Some(serde_json::json!({"truncated": true, "bytes": bytes}));
     }
     small.input = small.input.map(|i| i.chars().take(256).collect());
+    let text = serde_json::to_string(&small).expect("outcomes always serialize");
+    if text.len() <= MAX_BATCH_BYTES / 2 {
+        return text;
+    }
+    for detail in [small.detail.as_mut(), small.source.detail.as_mut()]
+        .into_iter()
+        .flatten()
+    {
+        let note = |v: &serde_json::Value| serde_json::json!({"truncated": true, "bytes": v.to_string().len()});
+        match detail {
+            serde_json::Value::Object(fields) => {
+                for v in fields.values_mut() {
+                    if v.to_string().len() > MAX_DETAIL_VALUE_BYTES {
+                        *v = note(v);
+                    }
+                }
+            }
+            other if other.to_string().len() > MAX_DETAIL_VALUE_BYTES => *other = note(other),
+            _ => {}
+        }
+    }
     serde_json::to_string(&small).expect("outcomes always serialize")
 }
 
@@ -193,5 +220,32 @@ impl OutcomeSink for MemorySink {
                 }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{Source, Status};
+    use serde_json::{Value, json};
+
+    #[test]
+    fn a_decision_repeating_huge_labels_still_fits_a_message() {
+        let labels: serde_json::Map<String, Value> = (0..400)
+            .map(|i| (format!("l{i:03}"), json!("v".repeat(1000))))
+            .collect();
+        let o = Outcome::decision(
+            Status::Skipped,
+            "no route matched",
+            json!({"alert": "alertmanager:fp", "labels": labels}),
+            Source::new("alertmanager", "group"),
+        );
+        assert!(serde_json::to_string(&o).unwrap().len() > MAX_BATCH_BYTES);
+        let text = outcome_json(&o);
+        assert!(text.len() < 16 * 1024, "{} bytes", text.len());
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["detail"]["labels"]["truncated"], true);
+        assert_eq!(v["detail"]["alert"], "alertmanager:fp");
+        assert_eq!(v["status"], "skipped");
     }
 }

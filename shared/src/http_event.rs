@@ -70,6 +70,16 @@ impl HttpRequestEvent {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value of the header `name`, whatever the spelling of its name (an event may carry
+    /// one name in two spellings; a Function URL joins the repeats of one with commas).
+    pub fn header_values(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     /// The raw body bytes, as the sender sent them (base64 decoded when so marked): what a
     /// signature covers.
     pub fn body_bytes(&self) -> Result<Vec<u8>, BodyError> {

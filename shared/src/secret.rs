@@ -2,8 +2,22 @@
 
 use std::fmt;
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Secret(String);
+
+/// Constant-time (the SHA-256 digests are compared, so the lengths do not show either): `==`
+/// on secrets must not tell an attacker how much of a guess was right.
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        use sha2::{Digest, Sha256};
+        crate::signing::constant_time_eq(
+            &Sha256::digest(self.0.as_bytes()),
+            &Sha256::digest(other.0.as_bytes()),
+        )
+    }
+}
+
+impl Eq for Secret {}
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
@@ -38,5 +52,13 @@ mod tests {
         assert!(!format!("{s:?}").contains("hunter2"));
         assert!(!format!("{s}").contains("hunter2"));
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn equality_compares_contents() {
+        assert_eq!(Secret::new("hunter2"), Secret::new("hunter2"));
+        assert_ne!(Secret::new("hunter2"), Secret::new("hunter3"));
+        assert_ne!(Secret::new("hunter2"), Secret::new("hunter22"));
+        assert_ne!(Secret::new(""), Secret::new("a"));
     }
 }

@@ -247,8 +247,13 @@ pub async fn receive_as_event(moto: &Moto, queue_url: &str) -> SqsEvent {
         .send()
         .await
         .expect("receive");
-    let records = out
-        .messages()
+    event_of_messages(out.messages())
+}
+
+/// Received messages as the SQS event Lambda would deliver: attributes (`ApproximateReceiveCount`
+/// among them), message attributes and the receipt handles to delete them with.
+pub fn event_of_messages(messages: &[aws_sdk_sqs::types::Message]) -> SqsEvent {
+    let records = messages
         .iter()
         .map(|m| {
             let mut r = sqs_record(
@@ -256,6 +261,7 @@ pub async fn receive_as_event(moto: &Moto, queue_url: &str) -> SqsEvent {
                 m.body().unwrap_or_default(),
                 1,
             );
+            r.receipt_handle = m.receipt_handle().map(str::to_string);
             for (k, v) in m.attributes().into_iter().flatten() {
                 r.attributes.insert(k.as_str().to_string(), v.clone());
             }
@@ -271,14 +277,50 @@ pub async fn receive_as_event(moto: &Moto, queue_url: &str) -> SqsEvent {
     sqs_event(records)
 }
 
+/// `hex(HMAC-SHA256(secret, message))`: what Grafana's `hmacConfig` sends (over the body, or
+/// over `"{timestamp}:{body}"`).
+pub fn hmac_hex(secret: &str, message: &[u8]) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(message);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Slack's `X-Slack-Signature` for `body` sent at `timestamp`: `v0=` + hex HMAC-SHA256 of
+/// `v0:{timestamp}:{body}`.
+pub fn slack_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
+    let mut message = format!("v0:{timestamp}:").into_bytes();
+    message.extend_from_slice(body);
+    format!("v0={}", hmac_hex(secret, &message))
+}
+
+/// A Function URL request (payload format 2.0) as the handlers receive it: `headers` in the
+/// order and spelling given (a name given twice in two spellings stays twice), `body` as the
+/// event carries it (base64 text when `is_base64`).
+pub fn function_url_event(
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    is_base64: bool,
+) -> Value {
+    let headers: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    json!({
+        "version": "2.0", "rawPath": path, "rawQueryString": query, "headers": headers,
+        "body": body, "isBase64Encoded": is_base64,
+        "requestContext": {"requestId": "req-1", "http": {"method": method, "path": path, "sourceIp": "203.0.113.7"}}
+    })
+}
+
 /// A Function URL event carrying a Slack slash command signed with `secret` at `timestamp`,
 /// its form body base64-encoded as Function URLs (and `cargo lambda watch`) deliver it.
 pub fn slack_command_event(secret: &str, timestamp: i64, form: &str) -> Value {
     use base64::Engine;
-    use hmac::{Hmac, KeyInit, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("v0:{timestamp}:{form}").as_bytes());
-    let signature = format!("v0={}", hex::encode(mac.finalize().into_bytes()));
+    let signature = slack_signature(secret, &timestamp.to_string(), form.as_bytes());
     json!({
         "version": "2.0", "rawPath": "/", "rawQueryString": "",
         "headers": {"content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": timestamp.to_string(),

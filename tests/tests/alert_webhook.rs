@@ -301,10 +301,14 @@ async fn callers_without_the_token_get_401_and_change_nothing() {
             json!({}),
         )],
     );
-    for token in [None, Some("wrong"), Some(&TOKEN[..10])] {
+    for (token, why) in [
+        (None, "header Authorization is missing"),
+        (Some("wrong"), "wrong Bearer credentials"),
+        (Some(&TOKEN[..10]), "wrong Bearer credentials"),
+    ] {
         let (status, answer) = h.post(&firing, token).await;
         assert_eq!(status, 401, "{token:?}");
-        assert_eq!(answer, json!({"error": "unauthorized"}));
+        assert_eq!(answer, json!({"error": "unauthorized", "reason": why}));
     }
     assert_eq!(h.weight(0), 100);
     assert!(h.outcomes().await.is_empty());

@@ -5,7 +5,7 @@ use lbpilot::secret::Secret;
 use lbpilot::signing::alibaba::{self, AlibabaCredentials, SigningParams};
 use lbpilot::signing::encoding;
 use lbpilot::signing::huawei::{self, HuaweiCredentials};
-use lbpilot_tests::fakes::{FakeCloud, Fault, FaultKind, Product, Seed, demo};
+use lbpilot_tests::fakes::{FakeCloud, Fault, FaultKind, FaultMix, MixRule, Product, Seed, demo};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
@@ -1635,6 +1635,80 @@ async fn admin_api_reads_state_arms_faults_and_resets() {
         .await
         .unwrap();
     assert_eq!(bad.status().as_u16(), 400);
+}
+
+#[tokio::test]
+async fn a_fault_mix_fires_at_random_on_matching_requests() {
+    let cloud = FakeCloud::start(Seed::demo()).await;
+    let http = reqwest::Client::new();
+    // Over the admin API: every read of the backup group fails; the other group is untouched.
+    let set = http
+        .post(format!("{}/_fake/fault-mix", cloud.ga_url()))
+        .body(json!({"seed": 9, "rules": [{"matching": demo::GA_BACKUP_GROUP, "probability": 1.0, "kind": "server_error", "status": 502}]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status().as_u16(), 200);
+    let backup = format!("/v1/endpoint-groups/{}", demo::GA_BACKUP_GROUP);
+    for _ in 0..3 {
+        let r = ga(&cloud, "GET", &backup, &[], None).await.unwrap();
+        assert_huawei_error(&r, 502, "APIG.9999");
+    }
+    let r = ga(&cloud, "GET", &ga_group_path(), &[], None)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text);
+    let shown: Value = http
+        .get(format!("{}/_fake/fault-mix", cloud.ga_url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(shown["seed"], 9);
+    assert_eq!(shown["rules"][0]["product"], "ga");
+    let bad = http
+        .post(format!("{}/_fake/fault-mix", cloud.ga_url()))
+        .body(r#"{"seed": 1, "rules": [{"probability": 2, "kind": "drop"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    let cleared = http
+        .delete(format!("{}/_fake/fault-mix", cloud.ga_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cleared.status().as_u16(), 200);
+    let r = ga(&cloud, "GET", &backup, &[], None).await.unwrap();
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // From the Rust API: a 30 % rate of dropped reads, seen in the request records.
+    cloud.clear_requests();
+    cloud.set_fault_mix(Some(FaultMix::new(11).rule(
+        MixRule::new(Product::Ga, 0.3, FaultKind::Drop).action("ShowEndpointGroup"),
+    )));
+    let mut dropped = 0;
+    for _ in 0..200 {
+        if ga(&cloud, "GET", &ga_group_path(), &[], None)
+            .await
+            .is_err()
+        {
+            dropped += 1;
+        }
+    }
+    let recorded = cloud
+        .requests_for(Product::Ga, "ShowEndpointGroup")
+        .iter()
+        .filter(|r| r.fault.as_deref() == Some("drop") && r.status.is_none())
+        .count();
+    assert_eq!(dropped, recorded);
+    assert!((35..=85).contains(&dropped), "{dropped} of 200 dropped");
+    cloud.clear_faults();
+    assert!(ga(&cloud, "GET", &ga_group_path(), &[], None).await.is_ok());
 }
 
 #[tokio::test]

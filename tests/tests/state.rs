@@ -187,6 +187,59 @@ async fn empty_keys_are_refused<S: DrainState>(state: Arc<S>) {
     assert!(matches!(state.get("").await, Err(StateError::Corrupt(_))));
 }
 
+/// A seen request is noted once while it lives, again once expired; its keys are its own.
+async fn seen_requests_are_noted_once<S: DrainState + 'static>(state: Arc<S>) {
+    let key = "seen:grafana:3f9a";
+    assert!(
+        state.note_once(key, now() + 300).await.unwrap(),
+        "the first time"
+    );
+    assert!(
+        !state.note_once(key, now() + 300).await.unwrap(),
+        "a replay"
+    );
+    assert!(
+        !state.note_once(key, now() + 600).await.unwrap(),
+        "a replay, later expiry"
+    );
+    assert!(
+        state
+            .note_once("seen:grafana:other", now() + 300)
+            .await
+            .unwrap()
+    );
+    // Expired: noted again (as after the window, where the signature is refused anyway).
+    let old = "seen:grafana:old";
+    assert!(state.note_once(old, now() - 1).await.unwrap());
+    assert!(state.note_once(old, now() + 300).await.unwrap());
+    // Concurrent replays: exactly one is first.
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let state = state.clone();
+            tokio::spawn(async move { state.note_once("seen:grafana:race", now() + 300).await })
+        })
+        .collect();
+    let mut firsts = 0;
+    for t in tasks {
+        firsts += usize::from(t.await.unwrap().unwrap());
+    }
+    assert_eq!(firsts, 1);
+    // Only `seen:` keys, so a backend's record is never touched.
+    let b = "alb:cn-hangzhou:sgp-7:i-1:80";
+    let r = record(b, "alert:a", "drain-a");
+    state.claim(&r).await.unwrap();
+    for bad in [b, "", "seen:"] {
+        assert!(
+            matches!(
+                state.note_once(bad, now() + 300).await,
+                Err(StateError::Corrupt(_))
+            ),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(state.get(b).await.unwrap(), Some(r));
+}
+
 /// One test per behaviour for each adapter. `dynamo` tests each get their own moto.
 macro_rules! behaviour {
     ($($name:ident),* $(,)?) => {
@@ -220,6 +273,7 @@ behaviour!(
     release_only_by_the_holder,
     expired_records_are_absent,
     empty_keys_are_refused,
+    seen_requests_are_noted_once,
 );
 
 // ---- the DynamoDB adapter only ----
@@ -234,6 +288,13 @@ async fn assert_all_unavailable(state: &DynamoState) {
             state.mark_drained(&r.backend, "alert:a").await,
         ),
         ("release", state.release(&r.backend, "alert:a").await),
+        (
+            "note_once",
+            state
+                .note_once("seen:grafana:x", now() + 300)
+                .await
+                .map(drop),
+        ),
     ];
     for (op, result) in results {
         match result {

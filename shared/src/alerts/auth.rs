@@ -214,10 +214,16 @@ pub enum AuthError {
     #[error("the Authorization scheme is not accepted here (accepted: {accepted})")]
     SchemeNotAccepted { accepted: String },
     /// e.g. `Bearer credentials`, `Basic credentials`, `signature`, `token`.
-    #[error("{0} do not match")]
+    #[error("wrong {0}")]
     Mismatch(String),
     #[error("signed timestamp is {age_secs} s from now, outside the {window_secs} s replay window")]
     Expired { age_secs: i64, window_secs: u64 },
+    /// The same signature (so the same timestamp and body) was accepted before, inside its
+    /// window: see [`SignedDelivery`].
+    #[error(
+        "this signed request was already received (a replay inside the {window_secs} s window)"
+    )]
+    Replayed { window_secs: u64 },
 }
 
 impl AuthError {
@@ -243,22 +249,52 @@ pub fn verify_alertmanager<H: Headers + ?Sized>(
 /// Checks a Grafana request: the HMAC signature if configured, the `Authorization` header if
 /// credentials are configured (both, if both are). `body` is the raw body as received (decoded
 /// from base64 if the event says so); `now` is the current time.
+///
+/// This checks one request on its own, so a replay inside the window passes: use
+/// [`verify_grafana_delivery`] and remember its [`SignedDelivery`] to refuse one.
 pub fn verify_grafana<H: Headers + ?Sized>(
     auth: &GrafanaAuth,
     headers: &H,
     body: &[u8],
     now: SystemTime,
 ) -> Result<(), AuthError> {
+    verify_grafana_delivery(auth, headers, body, now).map(drop)
+}
+
+/// A request whose signature covers a timestamp, so it can only be accepted inside the replay
+/// window: remembering it until [`SignedDelivery::expires_at`] is enough to accept it once.
+/// grafana/alerting's `HMACRoundTripper` signs every send (retries included) with the time of
+/// that send, so the same signature twice is the same delivery twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedDelivery {
+    /// Names this delivery: a digest of the signature (the signature itself covers the
+    /// timestamp and the body), e.g. `seen:grafana:3f9a…`.
+    pub key: String,
+    /// Epoch seconds: the end of the window in which the signature is accepted.
+    pub expires_at: i64,
+    pub window_secs: u64,
+}
+
+/// As [`verify_grafana`]; when the signature covers a timestamp (a `timestamp_header` is
+/// configured), also the [`SignedDelivery`] to remember. Without a timestamp a signature is
+/// valid forever and Grafana sends the same one for the same body again, so a replay cannot be
+/// told from a repeat: `None`.
+pub fn verify_grafana_delivery<H: Headers + ?Sized>(
+    auth: &GrafanaAuth,
+    headers: &H,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<Option<SignedDelivery>, AuthError> {
     if auth.hmac.is_none() && auth.authorization.is_empty() {
         return Err(AuthError::NotConfigured);
     }
     if !auth.authorization.is_empty() {
         verify_authorization(&auth.authorization, headers)?;
     }
-    if let Some(hmac) = &auth.hmac {
-        verify_grafana_signature(hmac, headers, body, now)?;
+    match &auth.hmac {
+        Some(hmac) => verify_grafana_signature(hmac, headers, body, now),
+        None => Ok(None),
     }
-    Ok(())
 }
 
 /// Checks the token in a CloudMonitor callback's query string (the raw query, with or without
@@ -382,7 +418,7 @@ fn verify_grafana_signature<H: Headers + ?Sized>(
     headers: &H,
     body: &[u8],
     now: SystemTime,
-) -> Result<(), AuthError> {
+) -> Result<Option<SignedDelivery>, AuthError> {
     if config.secret.expose().is_empty() {
         return Err(AuthError::NotConfigured);
     }
@@ -453,21 +489,26 @@ fn verify_grafana_signature<H: Headers + ?Sized>(
     }
     // The window is checked once the signature is known to be Grafana's, so "expired" always
     // means an authentic request that is old (or replayed) or a clock that is off.
-    if let Some((_, seconds)) = timestamp {
-        let now = match now.duration_since(UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-            Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
-        };
-        let age = now.saturating_sub(seconds);
-        let window = config.replay_window.as_secs();
-        if age.unsigned_abs() > window {
-            return Err(AuthError::Expired {
-                age_secs: age,
-                window_secs: window,
-            });
-        }
+    let Some((_, seconds)) = timestamp else {
+        return Ok(None);
+    };
+    let now = match now.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    };
+    let age = now.saturating_sub(seconds);
+    let window = config.replay_window.as_secs();
+    if age.unsigned_abs() > window {
+        return Err(AuthError::Expired {
+            age_secs: age,
+            window_secs: window,
+        });
     }
-    Ok(())
+    Ok(Some(SignedDelivery {
+        key: format!("seen:grafana:{}", hex::encode(Sha256::digest(&signature))),
+        expires_at: seconds.saturating_add(i64::try_from(window).unwrap_or(i64::MAX)),
+        window_secs: window,
+    }))
 }
 
 /// The single value of a header: missing, repeated and non-UTF-8 values are refused.
@@ -508,6 +549,59 @@ mod tests {
         assert!(!secret_eq(b"abc", b"abd"));
         assert!(!secret_eq(b"abc", b"abcd"));
         assert!(!secret_eq(b"", b"a"));
+    }
+
+    #[test]
+    fn a_timestamped_delivery_is_named_by_its_signature() {
+        let auth = GrafanaAuth {
+            hmac: Some(GrafanaHmac::new("s").with_timestamp_header("X-Ts")),
+            authorization: vec![],
+        };
+        let sign = |ts: &str, body: &[u8]| {
+            let mut mac = Hmac::<Sha256>::new_from_slice(b"s").unwrap();
+            mac.update(format!("{ts}:").as_bytes());
+            mac.update(body);
+            hex::encode(mac.finalize().into_bytes())
+        };
+        let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let check = |sig: &str, ts: &str, body: &[u8]| {
+            let headers = [(GRAFANA_SIGNATURE_HEADER, sig), ("X-Ts", ts)];
+            verify_grafana_delivery(&auth, &headers, body, at)
+                .unwrap()
+                .unwrap()
+        };
+        let first = check(&sign("1700000000", b"{}"), "1700000000", b"{}");
+        assert!(first.key.starts_with("seen:grafana:"), "{}", first.key);
+        assert_eq!((first.expires_at, first.window_secs), (1_700_000_300, 300));
+        // The same signature in upper-case hex is the same delivery.
+        let upper = check(
+            &sign("1700000000", b"{}").to_uppercase(),
+            "1700000000",
+            b"{}",
+        );
+        assert_eq!(upper, first);
+        // Another second or another body is another delivery.
+        assert_ne!(
+            check(&sign("1700000001", b"{}"), "1700000001", b"{}").key,
+            first.key
+        );
+        assert_ne!(
+            check(&sign("1700000000", b"[]"), "1700000000", b"[]").key,
+            first.key
+        );
+        // Without a timestamp there is nothing to tell a replay from a repeat by.
+        let plain = GrafanaAuth {
+            hmac: Some(GrafanaHmac::new("s")),
+            authorization: vec![],
+        };
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"s").unwrap();
+        mac.update(b"{}");
+        let sig = hex::encode(mac.finalize().into_bytes());
+        let headers = [(GRAFANA_SIGNATURE_HEADER, sig.as_str())];
+        assert_eq!(
+            verify_grafana_delivery(&plain, &headers, b"{}", at),
+            Ok(None)
+        );
     }
 
     #[test]

@@ -73,7 +73,13 @@ fn usage_of(verb: &str) -> &'static str {
     }
 }
 
-/// What is wrong with a command, with the right form to use.
+/// A user's word in an error message: quoted, escaped for Slack, at most 64 characters.
+fn quoted(word: &str) -> String {
+    format!("\"{}\"", super::slack::escape(word, 64))
+}
+
+/// What is wrong with a command, with the right form to use. Safe to post: the words of the
+/// command it repeats are escaped ([`super::slack::escape`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{problem}. Use {usage}.")]
 pub struct CommandError {
@@ -93,21 +99,41 @@ fn percent(verb: &str, text: &str) -> Result<u8, CommandError> {
         Ok(n) if n <= 100 => Ok(n),
         _ => Err(error(
             verb,
-            format!("{text:?} is not a number from 0 to 100"),
+            format!("{} is not a number from 0 to 100", quoted(text)),
         )),
     }
+}
+
+/// Whether `c` may be in a server id typed in chat: ECS and ENI ids, IPv4 and (bracketed)
+/// IPv6 addresses need no more.
+fn server_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '[' | ']')
 }
 
 fn server(verb: &str, text: &str) -> Result<Server, CommandError> {
     let (id, port) = match text.rsplit_once(':') {
         Some((id, port)) => match port.parse::<u16>() {
-            Ok(p) if p > 0 => (id, Some(p)),
-            _ => return Err(error(verb, format!("{port:?} is not a port (1-65535)"))),
+            Ok(p) if p > 0 && port.bytes().all(|b| b.is_ascii_digit()) => (id, Some(p)),
+            _ => {
+                return Err(error(
+                    verb,
+                    format!("{} is not a port (1-65535)", quoted(port)),
+                ));
+            }
         },
         None => (text, None),
     };
     if id.is_empty() {
         return Err(error(verb, "the server id is empty"));
+    }
+    if !id.chars().all(server_id_char) {
+        return Err(error(
+            verb,
+            format!(
+                "the server id {} may only have letters, digits, `-`, `_`, `.`, `:`, `[` and `]`",
+                quoted(id)
+            ),
+        ));
     }
     Ok(Server {
         id: id.to_string(),
@@ -122,7 +148,7 @@ pub fn parse(text: &str) -> Result<Command, CommandError> {
     let dry_run = words.contains(&"--dry-run");
     words.retain(|w| *w != "--dry-run");
     if let Some(flag) = words.iter().find(|w| w.starts_with("--")) {
-        return Err(error(words[0], format!("unknown option {flag}")));
+        return Err(error(words[0], format!("unknown option {}", quoted(flag))));
     }
     let Some((&verb, args)) = words.split_first() else {
         return Ok(Command::Help);
@@ -161,7 +187,7 @@ pub fn parse(text: &str) -> Result<Command, CommandError> {
                 format!("wrong number of arguments for {verb_lc}"),
             ));
         }
-        _ => return Err(error("", format!("unknown command {verb:?}"))),
+        _ => return Err(error("", format!("unknown command {}", quoted(verb)))),
     })
 }
 
@@ -311,9 +337,10 @@ pub fn describe_state(alias: &Alias, target: &str, state: &Value) -> String {
         alias.target.provider.label(),
         alias.target.group
     )];
+    // Provider values, escaped like anything else from outside.
     let field = |v: &Value, k: &str| {
         v.get(k).map_or("-".to_string(), |x| {
-            x.as_str().map_or(x.to_string(), str::to_string)
+            super::slack::escape(&x.as_str().map_or(x.to_string(), str::to_string), 100)
         })
     };
     match alias.target.provider {

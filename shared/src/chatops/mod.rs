@@ -21,6 +21,15 @@ use tokio::time::Instant;
 
 /// Slack waits 3 s for the answer: a `status` read gets at most this long.
 const STATUS_BUDGET: Duration = Duration::from_millis(2500);
+/// The longest command text read (a real one is a few dozen characters).
+pub const MAX_TEXT_CHARS: usize = 1000;
+/// How much of a word a reply repeats.
+const SHOWN_CHARS: usize = 100;
+
+/// A user's word in a reply: escaped (no mentions, links or hidden characters) and short.
+fn shown(word: &str) -> String {
+    slack::escape(word, SHOWN_CHARS)
+}
 
 pub struct ChatOps<Q> {
     signing_secret: Secret,
@@ -81,13 +90,16 @@ impl<Q: CommandQueue> ChatOps<Q> {
             }
             Err(e) => return HttpResponse::json(400, &json!({"error": e.to_string()})),
         };
-        let verified = slack::verify(
-            &self.signing_secret,
-            event.header("x-slack-request-timestamp"),
-            event.header("x-slack-signature"),
-            &body,
-            now,
-        );
+        let one = |name: &str, shown: &'static str| match event.header_values(name).as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(*one)),
+            _ => Err(slack::SignatureError::Duplicate(shown)),
+        };
+        let verified =
+            one("x-slack-request-timestamp", "X-Slack-Request-Timestamp").and_then(|timestamp| {
+                let signature = one("x-slack-signature", "X-Slack-Signature")?;
+                slack::verify(&self.signing_secret, timestamp, signature, &body, now)
+            });
         if let Err(e) = verified {
             tracing::warn!(reason = %e, source_ip = %event.request_context.http.source_ip, "slash command refused");
             return HttpResponse::json(401, &json!({"error": e.to_string()}));
@@ -99,8 +111,15 @@ impl<Q: CommandQueue> ChatOps<Q> {
         ok(self.answer(&command).await)
     }
 
-    /// The reply to a verified command.
+    /// The reply to a verified command. Whatever of the command it repeats is escaped
+    /// ([`slack::escape`]), so it cannot mention or link.
     async fn answer(&self, c: &slack::SlashCommand) -> Value {
+        let length = c.text.chars().count();
+        if length > MAX_TEXT_CHARS {
+            return slack::ephemeral(&format!(
+                "That command is too long ({length} characters; at most {MAX_TEXT_CHARS}). See `help`."
+            ));
+        }
         let parsed = match commands::parse(&c.text) {
             Ok(p) => p,
             Err(e) => return slack::ephemeral(&e.to_string()),
@@ -123,14 +142,15 @@ impl<Q: CommandQueue> ChatOps<Q> {
                 yours.join(", ")
             };
             return slack::ephemeral(&format!(
-                "Unknown target `{target}`. Targets you can use: {known}."
+                "Unknown target `{}`. Targets you can use: {known}.",
+                shown(target)
             ));
         };
         if !alias.allows(&c.user_id, &c.channel_id) {
             tracing::info!(user = %c.user_id, channel = %c.channel_id, target = %target, "slash command not allowed");
             return slack::ephemeral(&format!(
                 "Sorry <@{}>, you may not use `{target}` from this channel. Ask its owners to add you to its allowed users or channels.",
-                c.user_id
+                c.user_id // a Slack id: `SlashCommand::from_form` checked it
             ));
         }
         match parsed {
@@ -149,7 +169,8 @@ impl<Q: CommandQueue> ChatOps<Q> {
                     }
                     Err(e) => slack::ephemeral(&format!(
                         "Could not read `{target}`: {}: {}",
-                        e.code, e.message
+                        slack::escape(&e.code, 100),
+                        slack::escape(&e.message, 500)
                     )),
                 }
             }
@@ -163,13 +184,15 @@ impl<Q: CommandQueue> ChatOps<Q> {
                 let id = command_id(c);
                 let what = match &server {
                     Some(s) => format!(
-                        "`{}{}`",
+                        "{}{}",
                         s.id,
                         s.port.map(|p| format!(":{p}")).unwrap_or_default()
                     ),
-                    None => format!("`{}`", alias.target.group),
+                    None => alias.target.group.clone(),
                 };
-                let text = c.text.trim();
+                // The words as parsed, one space apart: what the change is, and what is repeated.
+                let words = c.text.split_whitespace().collect::<Vec<_>>().join(" ");
+                let text = words.as_str();
                 let reason = format!(
                     "slack {} by {} ({}) in {}: {text}",
                     c.command, c.user_id, c.user_name, c.channel_id
@@ -186,20 +209,25 @@ impl<Q: CommandQueue> ChatOps<Q> {
                 };
                 if let Err(e) = self.executor.validate(&action) {
                     return slack::ephemeral(&format!(
-                        "That change is not valid: {e}. See `help`."
+                        "That change is not valid: {}. See `help`.",
+                        slack::escape(&e.to_string(), 500)
                     ));
                 }
+                // Raw: the queue worker escapes what it posts (the summary may come from any
+                // producer).
                 let reply = Reply {
                     response_url: c.response_url.clone(),
                     requested_by: format!("<@{}>", c.user_id),
-                    summary: format!("`{text}` ({what} on *{target}*)"),
+                    summary: format!("`{text}` (`{what}` on *{target}*)"),
                 };
                 match self.queue.enqueue(&action, &target, &reply).await {
                     Ok(message_id) => {
                         tracing::info!(action_id = %action.id, message_id = %message_id, user = %c.user_id, "command queued");
                         let dry = if dry_run { " as a dry run" } else { "" };
                         slack::ephemeral(&format!(
-                            "Queued{dry}: `{text}` ({what} on *{target}*, {}). Action `{id}`; the result will be posted here.",
+                            "Queued{dry}: `{}` (`{}` on *{target}*, {}). Action `{id}`; the result will be posted here.",
+                            slack::escape(text, 300),
+                            shown(&what),
                             alias.target.provider.label()
                         ))
                     }

@@ -53,24 +53,32 @@ impl Replier {
     }
 }
 
+/// The channel message. Everything in it that came from outside (the queued summary and
+/// requester, which any producer can set, and the provider's answer) is escaped
+/// ([`slack::escape`]): a reply cannot mention the channel or disguise a link. The requester
+/// stays a mention only when it is exactly one (`<@U2CERLKJA>`, as chat commands queue it).
 fn message_text(requested_by: &str, summary: &str, o: &Outcome) -> String {
-    let id = o.action_id().unwrap_or("-");
+    let id = slack::escape(o.action_id().unwrap_or("-"), 64);
+    let requested_by = requested_by
+        .strip_prefix("<@")
+        .and_then(|r| r.strip_suffix('>'))
+        .and_then(slack::mention)
+        .unwrap_or_else(|| slack::escape(requested_by, 64));
+    let summary = slack::escape(summary, 600);
     let job = o
         .detail
         .as_ref()
         .and_then(|d| d.pointer("/job/Status"))
         .and_then(Value::as_str)
-        .map(|s| format!(" (ALB job {s})"))
+        .map(|s| format!(" (ALB job {})", slack::escape(s, 32)))
         .unwrap_or_default();
     let dial = o
         .detail
         .as_ref()
         .filter(|d| d.get("before").is_some())
         .map(|d| {
-            format!(
-                " (dial {} → {})",
-                d["before"]["traffic_dial_percentage"], d["after"]["traffic_dial_percentage"]
-            )
+            let dial = |v: &Value| slack::escape(&v["traffic_dial_percentage"].to_string(), 16);
+            format!(" (dial {} → {})", dial(&d["before"]), dial(&d["after"]))
         })
         .unwrap_or_default();
     match o.status {
@@ -86,7 +94,7 @@ fn message_text(requested_by: &str, summary: &str, o: &Outcome) -> String {
         Status::Failed | Status::Rejected => {
             let e = o.error.as_ref();
             let why = e.map_or("unknown error".into(), |e| {
-                format!("{}: {}", e.code, e.message)
+                slack::escape(&format!("{}: {}", e.code, e.message), 600)
             });
             let next = if o.is_final {
                 ""
@@ -96,6 +104,35 @@ fn message_text(requested_by: &str, summary: &str, o: &Outcome) -> String {
             format!(
                 ":x: {summary} failed: {why}.{next} Requested by {requested_by}. Action `{id}`."
             )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Source;
+
+    #[test]
+    fn markup_from_outside_is_escaped_and_a_mention_stays_one() {
+        let o = Outcome::decision(
+            Status::Skipped,
+            "test",
+            serde_json::json!({}),
+            Source::new("sqs", "m-1"),
+        );
+        let text = message_text("<@U2CERLKJA>", "`drain` <!channel> & <https://x|y>", &o);
+        assert!(text.contains("requested by <@U2CERLKJA>"), "{text}");
+        assert!(
+            text.contains("&lt;!channel&gt; &amp; &lt;https://x|y&gt;"),
+            "{text}"
+        );
+        for requester in ["<!here>", "<@U1> <!channel>", "<@u1>", "someone"] {
+            let text = message_text(requester, "s", &o);
+            assert!(
+                !text.contains("<!") && !text.contains("<@"),
+                "{requester}: {text}"
+            );
         }
     }
 }

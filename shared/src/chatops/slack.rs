@@ -1,8 +1,9 @@
 //! Slack's side of a slash command: request signatures (v0), the form fields, and messages.
 
 use crate::secret::Secret;
-use crate::signing::{constant_time_eq, encoding};
+use crate::signing::constant_time_eq;
 use hmac::{Hmac, KeyInit, Mac};
+use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -22,10 +23,17 @@ pub enum SignatureError {
     MissingSignature,
     #[error("X-Slack-Signature does not match the body")]
     Mismatch,
+    /// A header name given twice (in two spellings: a Function URL joins repeats of one).
+    #[error("{0} is given more than once")]
+    Duplicate(&'static str),
+    #[error("no signing secret is configured, so every request is refused")]
+    NotConfigured,
 }
 
 /// Verifies `X-Slack-Signature` (`v0=` + hex HMAC-SHA256 of `v0:{timestamp}:{raw body}`) in
 /// constant time, and that the timestamp is within five minutes of `now` (Unix seconds).
+/// Spaces and tabs around a header value are not part of it (RFC 9110 §5.5); the signature is
+/// compared as Slack writes it (`v0=` and lower-case hex).
 pub fn verify(
     signing_secret: &Secret,
     timestamp: Option<&str>,
@@ -33,12 +41,20 @@ pub fn verify(
     body: &[u8],
     now: i64,
 ) -> Result<(), SignatureError> {
-    let timestamp = timestamp.ok_or(SignatureError::MissingTimestamp)?;
+    if signing_secret.expose().is_empty() {
+        return Err(SignatureError::NotConfigured);
+    }
+    let timestamp = timestamp
+        .ok_or(SignatureError::MissingTimestamp)?
+        .trim_matches([' ', '\t']);
     let ts: i64 = timestamp
-        .trim()
         .parse()
         .map_err(|_| SignatureError::BadTimestamp)?;
-    if (now - ts).abs() > MAX_SKEW_SECS {
+    // Checked: a timestamp near i64::MIN must be stale, not an overflow.
+    if now
+        .checked_sub(ts)
+        .is_none_or(|age| age.unsigned_abs() > MAX_SKEW_SECS.unsigned_abs())
+    {
         return Err(SignatureError::Stale);
     }
     let signature = signature.ok_or(SignatureError::MissingSignature)?;
@@ -47,7 +63,10 @@ pub fn verify(
     mac.update(format!("v0:{timestamp}:").as_bytes());
     mac.update(body);
     let expected = format!("v0={}", hex::encode(mac.finalize().into_bytes()));
-    if constant_time_eq(expected.as_bytes(), signature.trim().as_bytes()) {
+    if constant_time_eq(
+        expected.as_bytes(),
+        signature.trim_matches([' ', '\t']).as_bytes(),
+    ) {
         Ok(())
     } else {
         Err(SignatureError::Mismatch)
@@ -67,28 +86,134 @@ pub struct SlashCommand {
     pub trigger_id: String,
 }
 
+/// The fields read from the form (others are ignored).
+const FIELDS: [&str; 8] = [
+    "team_id",
+    "channel_id",
+    "user_id",
+    "user_name",
+    "command",
+    "text",
+    "response_url",
+    "trigger_id",
+];
+
 impl SlashCommand {
+    /// Reads the form strictly: a value that does not percent-decode to UTF-8, or a field given
+    /// twice, is refused (not repaired), so what is acted on is exactly what was signed. The
+    /// user and channel must be Slack ids (upper-case letters and digits), and the form must
+    /// have a `response_url` (where the result goes).
     pub fn from_form(body: &[u8]) -> Result<Self, String> {
         let text = std::str::from_utf8(body).map_err(|_| "the form is not UTF-8".to_string())?;
-        let mut c = SlashCommand::default();
-        for (k, v) in encoding::parse_pairs(text) {
-            match k.as_str() {
-                "team_id" => c.team_id = v,
-                "channel_id" => c.channel_id = v,
-                "user_id" => c.user_id = v,
-                "user_name" => c.user_name = v,
-                "command" => c.command = v,
-                "text" => c.text = v,
-                "response_url" => c.response_url = v,
-                "trigger_id" => c.trigger_id = v,
-                _ => {}
+        let mut fields: [Option<String>; 8] = Default::default();
+        for pair in text.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let Some(i) = FIELDS
+                .iter()
+                .position(|f| form_decode(k).as_deref() == Ok(*f))
+            else {
+                continue;
+            };
+            if fields[i].is_some() {
+                return Err(format!("the form's {} is given more than once", FIELDS[i]));
             }
+            let value = form_decode(v).map_err(|()| {
+                format!(
+                    "the form's {} is not UTF-8 after percent-decoding",
+                    FIELDS[i]
+                )
+            })?;
+            fields[i] = Some(value);
         }
-        if c.user_id.is_empty() || c.channel_id.is_empty() {
+        let [
+            team_id,
+            channel_id,
+            user_id,
+            user_name,
+            command,
+            text,
+            response_url,
+            trigger_id,
+        ] = fields.map(Option::unwrap_or_default);
+        if user_id.is_empty() || channel_id.is_empty() {
             return Err("the form has no user_id or channel_id".into());
         }
-        Ok(c)
+        for (name, id) in [("user_id", &user_id), ("channel_id", &channel_id)] {
+            if !is_slack_id(id) {
+                return Err(format!(
+                    "the form's {name} is not a Slack id (upper-case letters and digits)"
+                ));
+            }
+        }
+        if response_url.is_empty() {
+            return Err("the form has no response_url (where the result would go)".into());
+        }
+        Ok(SlashCommand {
+            team_id,
+            channel_id,
+            user_id,
+            user_name,
+            command,
+            text,
+            response_url,
+            trigger_id,
+        })
     }
+}
+
+/// `+` as a space, `%XY` decoded; `Err` when the bytes are not UTF-8.
+fn form_decode(s: &str) -> Result<String, ()> {
+    percent_decode_str(&s.replace('+', " "))
+        .decode_utf8()
+        .map(|v| v.into_owned())
+        .map_err(drop)
+}
+
+/// A Slack user, channel or team id: `U2CERLKJA`, `C0OPS0001`, `W…`, `G…`, `D…`.
+pub fn is_slack_id(id: &str) -> bool {
+    (1..=32).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// A mention of one Slack user as lbpilot writes it: `<@U2CERLKJA>`.
+pub fn mention(user_id: &str) -> Option<String> {
+    is_slack_id(user_id).then(|| format!("<@{user_id}>"))
+}
+
+/// Text from outside lbpilot (a user's command, a provider's message, a queued summary) made
+/// safe inside a Slack message, at most `max` characters of it (then `…`):
+/// - `&`, `<` and `>` become `&amp;`, `&lt;` and `&gt;`, as Slack asks, so the text cannot
+///   mention (`<!channel>`, `<@U…>`) or link (`<https://…|…>`); Slack shows them as typed;
+/// - control characters and the invisible formatting ones (bidi overrides and isolates, zero
+///   widths, the BOM) are shown as `\u{…}`, so the text cannot hide or reorder what follows.
+pub fn escape(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c if c.is_control() || is_invisible_format(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Characters that change how text is shown without being seen: bidi marks, embeddings,
+/// overrides and isolates; zero-width spaces and joiners; word joiners; the BOM.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{061c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
 /// A reply only the requester sees.

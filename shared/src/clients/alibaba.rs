@@ -100,6 +100,9 @@ pub fn parse_response(response: &HttpResponse) -> Result<Reply, ProviderError> {
             .and_then(Value::as_str)
             .map(str::to_string)
             .or_else(|| xml_field(&response.body, name))
+            // An empty value is no value (found by fuzzing): an empty `Code` left the error
+            // without a code; now it falls back to `HTTP<status>`.
+            .filter(|v| !v.is_empty())
     };
     let code = field("Code").unwrap_or_else(|| format!("HTTP{}", response.status));
     let message = field("Message").unwrap_or_else(|| excerpt(&response.body));

@@ -62,7 +62,8 @@ fn error_fields(body: &Value) -> Option<(String, String)> {
         ]
         .iter()
         .find_map(|(c, m)| {
-            let code = v.get(*c)?.as_str()?.to_string();
+            // An empty code is no code (found by fuzzing): keep looking, else `HTTP<status>`.
+            let code = v.get(*c)?.as_str().filter(|c| !c.is_empty())?.to_string();
             let msg = v
                 .get(*m)
                 .and_then(Value::as_str)

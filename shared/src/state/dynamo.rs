@@ -1,6 +1,9 @@
 //! The drain state in a DynamoDB table (layout and requests: see the [module](super) docs).
 
-use super::{Claim, DrainRecord, DrainState, DrainStatus, StateError, check_backend, check_record};
+use super::{
+    Claim, DrainRecord, DrainState, DrainStatus, StateError, check_backend, check_record,
+    check_seen_key,
+};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -206,6 +209,35 @@ impl DrainState for DynamoState {
         Err(StateError::Unavailable(format!(
             "{backend}: the release kept racing other changes"
         )))
+    }
+
+    async fn note_once(&self, key: &str, expires_at: i64) -> Result<bool, StateError> {
+        check_seen_key(key)?;
+        let item = Item::from([
+            (BACKEND.into(), AttributeValue::S(key.to_string())),
+            (ALERT_KEY.into(), AttributeValue::S("seen".into())),
+            (STATUS.into(), AttributeValue::S("seen".into())),
+            (CREATED_AT.into(), AttributeValue::S(crate::outcome::now())),
+            (EXPIRES_AT.into(), AttributeValue::N(expires_at.to_string())),
+        ]);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#b) OR #e < :now")
+            .expression_attribute_names("#b", BACKEND)
+            .expression_attribute_names("#e", EXPIRES_AT)
+            .expression_attribute_values(":now", AttributeValue::N(super::now_epoch().to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => match e.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(false),
+                _ => Err(classify("PutItem", &e)),
+            },
+        }
     }
 }
 

@@ -1,13 +1,18 @@
 //! The drain state in memory (tests, the local runner), with the same rules as DynamoDB's; it
 //! can be told to fail.
 
-use super::{Claim, DrainRecord, DrainState, DrainStatus, StateError, check_backend, check_record};
+use super::{
+    Claim, DrainRecord, DrainState, DrainStatus, StateError, check_backend, check_record,
+    check_seen_key,
+};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 #[derive(Debug, Default)]
 pub struct MemoryState {
     records: Mutex<HashMap<String, DrainRecord>>,
+    /// [`DrainState::note_once`] keys and when each expires.
+    seen: Mutex<HashMap<String, i64>>,
     fail_next: Mutex<usize>,
 }
 
@@ -32,6 +37,19 @@ impl MemoryState {
             .cloned()
             .collect();
         all.sort_by(|a, b| a.backend.cmp(&b.backend));
+        all
+    }
+
+    /// Every key recorded by [`DrainState::note_once`], expired ones included, with its expiry.
+    pub fn seen(&self) -> Vec<(String, i64)> {
+        let mut all: Vec<(String, i64)> = self
+            .seen
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .map(|(k, e)| (k.clone(), *e))
+            .collect();
+        all.sort();
         all
     }
 
@@ -105,6 +123,21 @@ impl DrainState for MemoryState {
                 "{backend}: held by {}",
                 r.alert_key
             ))),
+        }
+    }
+
+    async fn note_once(&self, key: &str, expires_at: i64) -> Result<bool, StateError> {
+        check_seen_key(key)?;
+        let now = super::now_epoch();
+        // The records' lock first, as every operation takes it (and injected failures apply).
+        let _records = self.open()?;
+        let mut seen = self.seen.lock().expect("not poisoned");
+        match seen.get(key) {
+            Some(&live) if live >= now => Ok(false),
+            _ => {
+                seen.insert(key.to_string(), expires_at);
+                Ok(true)
+            }
         }
     }
 }

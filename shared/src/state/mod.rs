@@ -19,6 +19,9 @@
 //! - **Retried claims.** A claim that failed with [`StateError::Unavailable`] may still have
 //!   been written (a lost answer). Claiming again then returns `Held` with the caller's own
 //!   record: compare `alert_key` and `action_id` to recognise it.
+//! - **Seen requests.** [`DrainState::note_once`] records a signed request (key `seen:…`, never
+//!   a backend key) until its signature expires, so a replay inside the window is recognised.
+//!   Such an item is not a drain record: `get` is never asked for it.
 //!
 //! # DynamoDB table
 //!
@@ -42,6 +45,7 @@
 //! | `get` | `GetItem`, `ConsistentRead: true` |
 //! | `mark_drained` | `UpdateItem` `SET status = :drained`, condition `alert_key = :k AND expires_at >= :now` |
 //! | `release` | `DeleteItem`, condition `attribute_not_exists(backend) OR alert_key = :k` |
+//! | `note_once` | `PutItem` of `{backend: "seen:…", alert_key: "seen", status: "seen", created_at, expires_at}`, condition `attribute_not_exists(backend) OR expires_at < :now` |
 //!
 //! An item that cannot be read as a record (a missing or mistyped attribute, an unknown
 //! status) is reported as [`StateError::Corrupt`] and keeps holding its backend until someone
@@ -175,7 +179,19 @@ pub trait DrainState: Send + Sync {
         backend: &str,
         alert_key: &str,
     ) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    /// Records `key` (which must start with [`SEEN_PREFIX`]) until `expires_at` (epoch
+    /// seconds), in one conditional write: `true` the first time, `false` while an earlier
+    /// record of it lives (a replay). An expired record is overwritten.
+    fn note_once(
+        &self,
+        key: &str,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
 }
+
+/// The prefix of [`DrainState::note_once`] keys, which no backend key has.
+pub const SEEN_PREFIX: &str = "seen:";
 
 impl<T: DrainState> DrainState for Arc<T> {
     fn claim(
@@ -207,6 +223,14 @@ impl<T: DrainState> DrainState for Arc<T> {
     ) -> impl Future<Output = Result<(), StateError>> + Send {
         (**self).release(backend, alert_key)
     }
+
+    fn note_once(
+        &self,
+        key: &str,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send {
+        (**self).note_once(key, expires_at)
+    }
 }
 
 /// Now, in epoch seconds, as expiry is compared.
@@ -225,6 +249,17 @@ pub(crate) fn check_record(record: &DrainRecord) -> Result<(), StateError> {
         ));
     }
     Ok(())
+}
+
+/// Refuses a [`DrainState::note_once`] key outside its namespace.
+pub(crate) fn check_seen_key(key: &str) -> Result<(), StateError> {
+    if key.len() > SEEN_PREFIX.len() && key.starts_with(SEEN_PREFIX) {
+        Ok(())
+    } else {
+        Err(StateError::Corrupt(format!(
+            "a seen-request key must start with {SEEN_PREFIX:?} and name something"
+        )))
+    }
 }
 
 /// Refuses an empty backend key (DynamoDB refuses an empty key too).

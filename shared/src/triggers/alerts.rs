@@ -1,7 +1,10 @@
 //! The alert webhook: Alertmanager, Grafana and CloudMonitor over a Function URL, CloudWatch
 //! alarms through SNS. Every HTTP source is authenticated first; a request that fails gets 401
-//! and executes nothing. The answer is 2xx with a summary when all is handled, and 5xx only
-//! when a retry by the sender can help.
+//! (saying which check failed, never a secret or what was presented) and executes nothing. A
+//! Grafana request signed with a timestamp is accepted once: its signature is remembered in
+//! the state table until the replay window closes, and the same one again is refused. The
+//! answer is 2xx with a summary when all is handled, and 5xx only when a retry by the sender
+//! can help.
 
 use crate::alerts::auth::{self, Credentials, GrafanaAuth, GrafanaHmac, UrlToken};
 use crate::alerts::{self as parse, Notification};
@@ -128,14 +131,16 @@ impl<St: DrainState, S: OutcomeSink> AlertWebhook<St, S> {
             }
             Err(e) => return HttpResponse::json(400, &json!({"error": e.to_string()})),
         };
+        let mut delivery = None;
         let verified = match source_name.as_str() {
             "alertmanager" => auth::verify_alertmanager(&self.auth.alertmanager, &req.headers),
-            "grafana" => auth::verify_grafana(
+            "grafana" => auth::verify_grafana_delivery(
                 &self.auth.grafana,
                 &req.headers,
                 &body,
                 std::time::SystemTime::now(),
-            ),
+            )
+            .map(|signed| delivery = signed),
             "cloudmonitor" => match &self.auth.cloudmonitor {
                 Some(token) => auth::verify_cloudmonitor(token, Some(&req.raw_query_string)),
                 None => Err(auth::AuthError::NotConfigured),
@@ -148,9 +153,30 @@ impl<St: DrainState, S: OutcomeSink> AlertWebhook<St, S> {
             }
         };
         if let Err(e) = verified {
-            // The reason is logged (it never holds the secret); the caller only learns it failed.
-            tracing::warn!(source = %source_name, reason = %e, source_ip = %req.request_context.http.source_ip, "webhook refused");
-            return HttpResponse::json(401, &json!({"error": "unauthorized"}));
+            return refused(&source_name, req, &e);
+        }
+        if let Some(signed) = delivery {
+            match self
+                .engine
+                .state()
+                .note_once(&signed.key, signed.expires_at)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    let e = auth::AuthError::Replayed {
+                        window_secs: signed.window_secs,
+                    };
+                    return refused(&source_name, req, &e);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "the replay check could not be made");
+                    return HttpResponse::json(
+                        503,
+                        &json!({"error": "the state table is unavailable: retry"}),
+                    );
+                }
+            }
         }
         let parsed = match source_name.as_str() {
             "alertmanager" => parse::parse_alertmanager(&body),
@@ -187,6 +213,16 @@ impl<St: DrainState, S: OutcomeSink> AlertWebhook<St, S> {
         }
         Ok(json!({"summaries": summaries}))
     }
+}
+
+/// 401 naming the check that failed: an [`auth::AuthError`] never holds a secret or a
+/// presented value, and a sender's operator needs the reason to fix its configuration.
+fn refused(source: &str, req: &HttpRequestEvent, e: &auth::AuthError) -> HttpResponse {
+    tracing::warn!(source = %source, reason = %e, source_ip = %req.request_context.http.source_ip, "webhook refused");
+    HttpResponse::json(
+        401,
+        &json!({"error": "unauthorized", "reason": e.to_string()}),
+    )
 }
 
 fn source_of(kind: &str, n: &Notification, request_id: &str) -> Source {

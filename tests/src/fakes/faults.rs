@@ -16,6 +16,21 @@
 //! `kind` is one of `server_error` (`status`, default 503; optional `code`), `throttle`
 //! (`retry_after_ms`, optional), `latency` (`ms`), `drop`, `applied_then_drop`,
 //! `malformed_body`, `job_fails` (optional `code`, `message`). `times` left out means always.
+//!
+//! A [`FaultMix`] adds faults that fire at random, at given rates, from a seeded generator (so a
+//! run with the same seed and the same request order fires the same faults): a soak test's
+//! background of provider trouble. An armed fault above takes precedence over the mix. As JSON
+//! (`POST /_fake/fault-mix`: sets the seed and replaces this product's rules; `product` defaults
+//! to the server's):
+//! ```json
+//! {"seed": 7, "rules": [
+//!   {"product": "alb", "probability": 0.02, "burst": 3, "kind": "server_error", "status": 503},
+//!   {"product": "ga", "matching": "4b0e61cc", "probability": 1.0, "kind": "server_error"}]}
+//! ```
+//! A rule fires on a matching call with its `probability` (one draw per call, shared by the
+//! matching rules: their probabilities add up, so they should total at most 1); `burst`
+//! (default one) makes it also fire on the next `burst - 1` calls it matches; `action` narrows it
+//! as above and `matching` to calls whose path, query or body contains that text.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -202,10 +217,163 @@ impl Fault {
 
 const ALB_UPDATE: &str = "UpdateServerGroupServersAttribute";
 
-/// The armed faults, in the order they were injected; the first match fires.
+/// A fault that fires at random; see the module documentation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MixRule {
+    pub product: Product,
+    /// The action / operation it targets; `None` targets every call to the product.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// Only calls whose path, query or body contains this text.
+    #[serde(default)]
+    pub matching: Option<String>,
+    /// The chance (0 to 1) that a matching call draws this rule.
+    pub probability: f64,
+    /// Once drawn, it also fires on the next `burst - 1` matching calls.
+    #[serde(default = "one")]
+    pub burst: u32,
+    #[serde(flatten)]
+    pub kind: FaultKind,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl MixRule {
+    pub fn new(product: Product, probability: f64, kind: FaultKind) -> Self {
+        Self {
+            product,
+            action: None,
+            matching: None,
+            probability,
+            burst: 1,
+            kind,
+        }
+    }
+
+    pub fn action(mut self, action: &str) -> Self {
+        self.action = Some(action.to_string());
+        self
+    }
+
+    pub fn matching(mut self, text: &str) -> Self {
+        self.matching = Some(text.to_string());
+        self
+    }
+
+    pub fn burst(mut self, n: u32) -> Self {
+        self.burst = n.max(1);
+        self
+    }
+
+    fn as_fault(&self) -> Fault {
+        Fault {
+            product: self.product,
+            action: self.action.clone(),
+            times: None,
+            kind: self.kind.clone(),
+        }
+    }
+
+    fn matches(&self, product: Product, action: &str, request: &str) -> bool {
+        self.as_fault().matches(product, action)
+            && self.matching.as_ref().is_none_or(|m| request.contains(m))
+    }
+}
+
+/// Faults at random rates from a seeded generator; see the module documentation.
+#[derive(Debug, Clone)]
+pub struct FaultMix {
+    seed: u64,
+    rules: Vec<MixRule>,
+    /// Per rule: how many more matching calls a burst in progress still takes.
+    bursting: Vec<u32>,
+    rng: fastrand::Rng,
+}
+
+/// The JSON form of a [`FaultMix`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultMixSpec {
+    pub seed: u64,
+    #[serde(default)]
+    pub rules: Vec<MixRule>,
+}
+
+impl FaultMix {
+    pub fn new(seed: u64) -> Self {
+        Self {
+            seed,
+            rules: Vec::new(),
+            bursting: Vec::new(),
+            rng: fastrand::Rng::with_seed(seed),
+        }
+    }
+
+    pub fn rule(mut self, rule: MixRule) -> Self {
+        self.rules.push(rule);
+        self.bursting.push(0);
+        self
+    }
+
+    pub fn rules(&self) -> &[MixRule] {
+        &self.rules
+    }
+
+    pub fn spec(&self) -> FaultMixSpec {
+        FaultMixSpec {
+            seed: self.seed,
+            rules: self.rules.clone(),
+        }
+    }
+
+    pub fn from_spec(spec: FaultMixSpec) -> Self {
+        spec.rules
+            .into_iter()
+            .fold(Self::new(spec.seed), |mix, r| mix.rule(r))
+    }
+
+    fn retain(&mut self, keep: impl Fn(&MixRule) -> bool) {
+        let (rules, bursting) = self
+            .rules
+            .drain(..)
+            .zip(self.bursting.drain(..))
+            .filter(|(r, _)| keep(r))
+            .unzip();
+        self.rules = rules;
+        self.bursting = bursting;
+    }
+
+    /// The rule that fires for this call, if any: a burst in progress first, else one draw.
+    fn fire(&mut self, product: Product, action: &str, request: &str) -> Option<FaultKind> {
+        let matching: Vec<usize> = (0..self.rules.len())
+            .filter(|&i| self.rules[i].matches(product, action, request))
+            .collect();
+        if let Some(&i) = matching.iter().find(|&&i| self.bursting[i] > 0) {
+            self.bursting[i] -= 1;
+            return Some(self.rules[i].kind.clone());
+        }
+        if matching.is_empty() {
+            return None;
+        }
+        let draw = self.rng.f64();
+        let mut total = 0.0;
+        for i in matching {
+            total += self.rules[i].probability;
+            if draw < total {
+                self.bursting[i] = self.rules[i].burst - 1;
+                return Some(self.rules[i].kind.clone());
+            }
+        }
+        None
+    }
+}
+
+/// The armed faults, in the order they were injected; the first match fires. Then the mix.
 #[derive(Debug, Default, Clone)]
 pub struct FaultBook {
     faults: Vec<Fault>,
+    mix: Option<FaultMix>,
 }
 
 impl FaultBook {
@@ -215,8 +383,43 @@ impl FaultBook {
         }
     }
 
+    /// Replaces the random faults (`None`: no more).
+    pub fn set_mix(&mut self, mix: Option<FaultMix>) {
+        self.mix = mix;
+    }
+
+    pub fn mix(&self) -> Option<&FaultMix> {
+        self.mix.as_ref()
+    }
+
+    /// Sets the mix's seed and replaces one product's rules with `rules` (the admin API).
+    pub fn set_product_mix(&mut self, product: Product, seed: u64, rules: Vec<MixRule>) {
+        let mut mix = FaultMix::new(seed);
+        if let Some(old) = &self.mix {
+            for r in old.rules.iter().filter(|r| r.product != product) {
+                mix = mix.rule(r.clone());
+            }
+        }
+        self.mix = Some(rules.into_iter().fold(mix, |m, r| m.rule(r)));
+    }
+
     /// The fault that fires for this call, if any; counts it down and disarms it when spent.
+    /// Only armed faults: the mix needs the request (see [`FaultBook::fire_on`]).
     pub fn fire(&mut self, product: Product, action: &str) -> Option<FaultKind> {
+        self.fire_armed(product, action)
+    }
+
+    /// The fault that fires for this call: an armed one, else one from the mix. `request` is
+    /// the text a mix rule's `matching` looks in (path, query and body).
+    pub fn fire_on(&mut self, product: Product, action: &str, request: &str) -> Option<FaultKind> {
+        self.fire_armed(product, action).or_else(|| {
+            self.mix
+                .as_mut()
+                .and_then(|m| m.fire(product, action, request))
+        })
+    }
+
+    fn fire_armed(&mut self, product: Product, action: &str) -> Option<FaultKind> {
         let i = self
             .faults
             .iter()
@@ -236,9 +439,18 @@ impl FaultBook {
         self.faults.clone()
     }
 
+    /// Disarms one product's faults (armed and mix rules), or every fault and the mix.
     pub fn clear(&mut self, product: Option<Product>) {
         self.faults
             .retain(|f| product.is_some_and(|p| f.product != p));
+        match product {
+            None => self.mix = None,
+            Some(p) => {
+                if let Some(mix) = &mut self.mix {
+                    mix.retain(|r| r.product != p);
+                }
+            }
+        }
     }
 }
 
@@ -302,5 +514,121 @@ mod tests {
         ));
         assert_eq!(book.fire(Product::Alb, "ListAsynJobs"), None);
         assert!(book.fire(Product::Alb, ALB_UPDATE).is_some());
+    }
+
+    fn draws(mix: FaultMix, calls: usize) -> Vec<Option<FaultKind>> {
+        let mut book = FaultBook::default();
+        book.set_mix(Some(mix));
+        (0..calls)
+            .map(|_| book.fire_on(Product::Slb, "CreateVServerGroup", "/?Name=x"))
+            .collect()
+    }
+
+    #[test]
+    fn a_mix_fires_at_its_rates_reproducibly() {
+        let mix = || {
+            FaultMix::new(42)
+                .rule(MixRule::new(Product::Slb, 0.2, FaultKind::Drop))
+                .rule(MixRule::new(Product::Slb, 0.1, FaultKind::MalformedBody))
+        };
+        let a = draws(mix(), 10_000);
+        assert_eq!(a, draws(mix(), 10_000), "same seed, same faults");
+        let count = |k: FaultKind| a.iter().filter(|f| **f == Some(k.clone())).count();
+        assert!((1800..2200).contains(&count(FaultKind::Drop)));
+        assert!((800..1200).contains(&count(FaultKind::MalformedBody)));
+        assert_ne!(
+            a,
+            draws(FaultMix::new(43).rule(mix().rules[0].clone()), 10_000)
+        );
+    }
+
+    #[test]
+    fn a_mix_rule_narrows_by_action_and_text_and_fires_in_bursts() {
+        let mut book = FaultBook::default();
+        book.set_mix(Some(
+            FaultMix::new(1).rule(
+                MixRule::new(Product::Ga, 1.0, FaultKind::Drop)
+                    .action("ShowEndpointGroup")
+                    .matching("eg-2")
+                    .burst(3),
+            ),
+        ));
+        assert_eq!(
+            book.fire_on(Product::Ga, "ShowEndpointGroup", "/v1/eg-1"),
+            None
+        );
+        assert_eq!(book.fire_on(Product::Ga, "ListEndpoints", "/v1/eg-2"), None);
+        assert_eq!(
+            book.fire_on(Product::Roma, "ShowEndpointGroup", "/eg-2"),
+            None
+        );
+        assert_eq!(
+            book.fire_on(Product::Ga, "ShowEndpointGroup", "/v1/eg-2"),
+            Some(FaultKind::Drop)
+        );
+        // A burst does not draw: it fires even at probability 0.
+        let mut bursty = FaultBook::default();
+        let mut mix =
+            FaultMix::new(3).rule(MixRule::new(Product::Alb, 1.0, FaultKind::Drop).burst(3));
+        assert!(mix.fire(Product::Alb, "x", "").is_some());
+        mix.rules[0].probability = 0.0;
+        bursty.set_mix(Some(mix));
+        let fired: Vec<bool> = (0..4)
+            .map(|_| bursty.fire_on(Product::Alb, "x", "").is_some())
+            .collect();
+        assert_eq!(fired, [true, true, false, false]);
+    }
+
+    #[test]
+    fn armed_faults_come_before_the_mix_and_clearing_a_product_keeps_the_others() {
+        let mut book = FaultBook::default();
+        book.set_mix(Some(
+            FaultMix::new(5)
+                .rule(MixRule::new(Product::Roma, 1.0, FaultKind::Drop))
+                .rule(MixRule::new(Product::Ga, 1.0, FaultKind::MalformedBody)),
+        ));
+        book.add(Fault::throttle(Product::Roma, None).once());
+        assert_eq!(
+            book.fire_on(Product::Roma, "UpdateMemberGroup", ""),
+            Some(FaultKind::Throttle {
+                retry_after_ms: None
+            })
+        );
+        assert_eq!(
+            book.fire_on(Product::Roma, "UpdateMemberGroup", ""),
+            Some(FaultKind::Drop)
+        );
+        // `fire` (no request) only fires armed faults.
+        assert_eq!(book.fire(Product::Roma, "UpdateMemberGroup"), None);
+        book.clear(Some(Product::Roma));
+        assert_eq!(book.fire_on(Product::Roma, "UpdateMemberGroup", ""), None);
+        assert!(book.fire_on(Product::Ga, "ShowEndpointGroup", "").is_some());
+        book.clear(None);
+        assert!(book.mix().is_none());
+    }
+
+    #[test]
+    fn parses_the_documented_mix_json() {
+        let spec: FaultMixSpec = serde_json::from_str(
+            r#"{"seed": 7, "rules": [
+                {"product": "alb", "probability": 0.02, "burst": 3, "kind": "server_error", "status": 503},
+                {"product": "ga", "matching": "4b0e61cc", "probability": 1.0, "kind": "server_error"}]}"#,
+        )
+        .unwrap();
+        let mix = FaultMix::from_spec(spec.clone());
+        assert_eq!(mix.spec(), spec);
+        assert_eq!(
+            mix.rules()[0],
+            MixRule::new(
+                Product::Alb,
+                0.02,
+                FaultKind::ServerError {
+                    status: 503,
+                    code: None
+                }
+            )
+            .burst(3)
+        );
+        assert_eq!(mix.rules()[1].matching.as_deref(), Some("4b0e61cc"));
     }
 }

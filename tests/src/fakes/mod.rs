@@ -31,7 +31,7 @@ mod wire;
 pub mod world;
 
 pub use alb::{AlbJob, AlbServer, AlbServerGroup, AlbState};
-pub use faults::{Fault, FaultKind, Product};
+pub use faults::{Fault, FaultKind, FaultMix, MixRule, Product};
 pub use ga::{GaEndpoint, GaEndpointGroup, GaState};
 pub use record::RecordedRequest;
 pub use roma::{RomaMember, RomaMemberGroup, RomaState};
@@ -249,6 +249,11 @@ impl FakeCloud {
     /// The faults still armed, with their remaining counts.
     pub fn faults(&self) -> Vec<Fault> {
         self.shared.lock().faults.armed()
+    }
+
+    /// Sets (or, with `None`, removes) the faults that fire at random (see [`faults`]).
+    pub fn set_fault_mix(&self, mix: Option<FaultMix>) {
+        self.shared.lock().faults.set_mix(mix);
     }
 
     pub fn clear_faults(&self) {

@@ -175,8 +175,15 @@ fn fault_run(
     rec: &mut RecordedRequest,
     request_id: &str,
     host: &str,
+    req: &Incoming,
 ) -> Run {
-    let Some(kind) = world.faults.fire(product, action) else {
+    let request = format!(
+        "{}?{}\n{}",
+        req.path,
+        req.raw_query,
+        String::from_utf8_lossy(&req.body)
+    );
+    let Some(kind) = world.faults.fire_on(product, action, &request) else {
         return Run::Normally {
             delay: None,
             drop_after: false,
@@ -353,7 +360,15 @@ fn alibaba_request(
         Ok(ak) => rec.access_key = Some(ak),
         Err(reply) => return answer(reply),
     }
-    let run = fault_run(world, product, &action, rec, &call.request_id, &call.host);
+    let run = fault_run(
+        world,
+        product,
+        &action,
+        rec,
+        &call.request_id,
+        &call.host,
+        req,
+    );
     let state = &mut world.state;
     let mut replayed = false;
     let outcome = finish(run, |job_failure| match product {
@@ -410,7 +425,7 @@ fn huawei_request(
             "Incorrect IAM authentication information: the X-Project-Id header does not match the project in the URI",
         ));
     }
-    let run = fault_run(world, product, operation, rec, &call.request_id, "");
+    let run = fault_run(world, product, operation, rec, &call.request_id, "", req);
     let state = &mut world.state;
     finish(run, |_| match &roma_route {
         Some(r) => roma::handle(&mut state.roma, r, &call),
