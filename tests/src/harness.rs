@@ -413,3 +413,85 @@ impl Drop for LambdaWatch {
         let _ = self.child.wait();
     }
 }
+
+/// The chat-ops handler against the stack: a FIFO command queue on moto, the example aliases,
+/// and a Slack stub for the replies the queue worker posts.
+pub struct ChatStack {
+    pub stack: Stack,
+    pub chatops: lbpilot::chatops::ChatOps<lbpilot::chatops::queue::SqsCommandQueue>,
+    pub commands_url: String,
+    pub hook: crate::slack_stub::SlackHook,
+}
+
+impl ChatStack {
+    pub async fn start(signing_secret: &str) -> ChatStack {
+        let stack = Stack::start().await;
+        let commands_url = stack.moto.create_queue("lbpilot-commands.fifo").await;
+        let aliases = lbpilot::chatops::aliases::Aliases::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../config/chatops-aliases.json"
+        ))
+        .unwrap();
+        let (executor, _) = stack.parts();
+        let queue =
+            lbpilot::chatops::queue::SqsCommandQueue::new(stack.moto.sqs(), commands_url.clone());
+        let chatops = lbpilot::chatops::ChatOps::new(
+            lbpilot::secret::Secret::new(signing_secret),
+            aliases,
+            executor,
+            queue,
+        );
+        let hook = crate::slack_stub::SlackHook::start().await;
+        ChatStack {
+            stack,
+            chatops,
+            commands_url,
+            hook,
+        }
+    }
+
+    /// A `response_url` on the Slack stub.
+    pub fn response_url(&self) -> String {
+        format!("{}/commands/T1DC2JH3J/1/abc", self.hook.url)
+    }
+
+    /// Runs the queue worker over what is on the command queue, replying to the stub.
+    pub async fn work(&self) -> aws_lambda_events::sqs::SqsBatchResponse {
+        let (executor, emitter) = self.stack.parts();
+        let replier = lbpilot::chatops::replies::Replier::new(
+            executor.transport().client().clone(),
+            self.hook.url.clone(),
+        );
+        let worker = QueueWorker::new(executor, emitter, 4).with_replier(replier);
+        let event = receive_as_event(&self.stack.moto, &self.commands_url).await;
+        worker
+            .handle(event, tokio::time::Instant::now() + Duration::from_secs(20))
+            .await
+            .unwrap()
+    }
+
+    /// Messages on the command queue, in flight or not (a FIFO group with a message in flight
+    /// delivers no other, so receiving would not show them).
+    pub async fn queued(&self) -> usize {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let names = [
+            A::ApproximateNumberOfMessages,
+            A::ApproximateNumberOfMessagesNotVisible,
+        ];
+        let out = self
+            .stack
+            .moto
+            .sqs()
+            .get_queue_attributes()
+            .queue_url(&self.commands_url)
+            .set_attribute_names(Some(names.to_vec()))
+            .send()
+            .await
+            .expect("queue attributes");
+        let attributes = out.attributes().cloned().unwrap_or_default();
+        names
+            .iter()
+            .filter_map(|a| attributes.get(a)?.parse::<usize>().ok())
+            .sum()
+    }
+}

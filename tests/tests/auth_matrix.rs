@@ -14,24 +14,17 @@
 //! - Grafana's hex signature is decoded (either case); Slack's is compared as Slack writes it.
 
 use base64::Engine;
-use lbpilot::chatops::ChatOps;
-use lbpilot::chatops::aliases::Aliases;
-use lbpilot::chatops::queue::SqsCommandQueue;
-use lbpilot::chatops::replies::Replier;
 use lbpilot::config::Settings;
 use lbpilot::drain::engine::DrainEngine;
 use lbpilot::drain::routes::Routes;
 use lbpilot::emitter::SqsEmitter;
 use lbpilot::http_event::HttpRequestEvent;
-use lbpilot::secret::Secret;
 use lbpilot::state::{DrainState, DynamoState, MemoryState};
 use lbpilot::triggers::alerts::{AlertWebhook, WebhookAuth};
-use lbpilot::triggers::sqs::QueueWorker;
 use lbpilot_tests::fakes::{Product, demo};
 use lbpilot_tests::harness::{
-    Stack, function_url_event, hmac_hex, receive_as_event, slack_form, slack_signature,
+    ChatStack, Stack, function_url_event, hmac_hex, slack_form, slack_signature,
 };
-use lbpilot_tests::slack_stub::SlackHook;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -1444,32 +1437,19 @@ async fn the_sns_path_is_only_reachable_as_an_sns_invocation() {
 
 // ---- Slack ----
 
-struct Chat {
-    stack: Stack,
-    chatops: ChatOps<SqsCommandQueue>,
-    commands_url: String,
-    hook: SlackHook,
+/// The shared chat-ops fixture, with this file's own ways of sending.
+struct Chat(ChatStack);
+
+impl std::ops::Deref for Chat {
+    type Target = ChatStack;
+    fn deref(&self) -> &ChatStack {
+        &self.0
+    }
 }
 
 impl Chat {
     async fn start() -> Chat {
-        let stack = Stack::start().await;
-        let commands_url = stack.moto.create_queue("lbpilot-commands.fifo").await;
-        let aliases = Aliases::load(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../config/chatops-aliases.json"
-        ))
-        .unwrap();
-        let (executor, _) = stack.parts();
-        let queue = SqsCommandQueue::new(stack.moto.sqs(), commands_url.clone());
-        let chatops = ChatOps::new(Secret::new(SLACK_SECRET), aliases, executor, queue);
-        let hook = SlackHook::start().await;
-        Chat {
-            stack,
-            chatops,
-            commands_url,
-            hook,
-        }
+        Chat(ChatStack::start(SLACK_SECRET).await)
     }
 
     async fn send(&self, event: Value) -> (u16, Value, usize) {
@@ -1483,53 +1463,11 @@ impl Chat {
     }
 
     fn form(&self, text: &str) -> String {
-        slack_form(
-            ONCALL,
-            OPS,
-            text,
-            &format!("{}/commands/T1DC2JH3J/1/abc", self.hook.url),
-        )
+        slack_form(ONCALL, OPS, text, &self.response_url())
     }
 
-    /// Messages on the command queue, in flight or not (a FIFO group with a message in flight
-    /// delivers no other, so receiving would not show them).
-    async fn queued(&self) -> usize {
-        use aws_sdk_sqs::types::QueueAttributeName as A;
-        let out = self
-            .stack
-            .moto
-            .sqs()
-            .get_queue_attributes()
-            .queue_url(&self.commands_url)
-            .attribute_names(A::ApproximateNumberOfMessages)
-            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
-            .send()
-            .await
-            .expect("queue attributes");
-        let attributes = out.attributes().cloned().unwrap_or_default();
-        [
-            A::ApproximateNumberOfMessages,
-            A::ApproximateNumberOfMessagesNotVisible,
-        ]
-        .iter()
-        .map(|a| {
-            attributes
-                .get(a)
-                .and_then(|n| n.parse::<usize>().ok())
-                .unwrap_or(0)
-        })
-        .sum()
-    }
-
-    async fn work(&self) {
-        let (executor, emitter) = self.stack.parts();
-        let replier = Replier::new(executor.transport().client().clone(), self.hook.url.clone());
-        let worker = QueueWorker::new(executor, emitter, 4).with_replier(replier);
-        let event = receive_as_event(&self.stack.moto, &self.commands_url).await;
-        let response = worker
-            .handle(event, Instant::now() + Duration::from_secs(20))
-            .await
-            .unwrap();
+    async fn work_all(&self) {
+        let response = self.0.work().await;
         assert!(response.batch_item_failures.is_empty(), "{response:?}");
     }
 }
@@ -2178,7 +2116,7 @@ async fn a_replayed_slack_command_inside_the_window_acts_once() {
         assert_eq!(status, 200, "#{attempt}: {reply}");
     }
     assert_eq!(c.queued().await, 1, "one message for three deliveries");
-    c.work().await;
+    c.work_all().await;
     // Replayed again after it ran (still inside the window).
     let (status, _, _) = c.send(event()).await;
     assert_eq!(status, 200);

@@ -1,29 +1,24 @@
 //! Chat-ops: signed and unsigned, fresh and replayed slash commands, allowed and refused users;
 //! a queued change executed by the queue worker, with the reply posted to the response URL.
 
-use lbpilot::chatops::ChatOps;
-use lbpilot::chatops::aliases::Aliases;
-use lbpilot::chatops::queue::SqsCommandQueue;
-use lbpilot::chatops::replies::Replier;
 use lbpilot::http_event::{HttpRequestEvent, HttpResponse};
-use lbpilot::secret::Secret;
-use lbpilot::triggers::sqs::QueueWorker;
 use lbpilot_tests::fakes::demo;
-use lbpilot_tests::harness::{Stack, receive_as_event, slack_command_event, slack_form};
-use lbpilot_tests::slack_stub::SlackHook;
+use lbpilot_tests::harness::{ChatStack, slack_command_event, slack_form};
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::time::Instant;
 
 const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 const ONCALL: &str = "U2CERLKJA";
 const OPS: &str = "C0OPS0001";
 
-struct Chat {
-    stack: Stack,
-    chatops: ChatOps<SqsCommandQueue>,
-    commands_url: String,
-    hook: SlackHook,
+/// The shared chat-ops fixture, with this file's own ways of sending.
+struct Chat(ChatStack);
+
+impl std::ops::Deref for Chat {
+    type Target = ChatStack;
+    fn deref(&self) -> &ChatStack {
+        &self.0
+    }
 }
 
 fn now() -> i64 {
@@ -35,57 +30,17 @@ fn now() -> i64 {
 
 impl Chat {
     async fn start() -> Chat {
-        let stack = Stack::start().await;
-        let commands_url = stack.moto.create_queue("lbpilot-commands.fifo").await;
-        let aliases = Aliases::load(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../config/chatops-aliases.json"
-        ))
-        .unwrap();
-        let (executor, _) = stack.parts();
-        let queue = SqsCommandQueue::new(stack.moto.sqs(), commands_url.clone());
-        let chatops = ChatOps::new(Secret::new(SECRET), aliases, executor, queue);
-        let hook = SlackHook::start().await;
-        Chat {
-            stack,
-            chatops,
-            commands_url,
-            hook,
-        }
+        Chat(ChatStack::start(SECRET).await)
     }
 
     async fn send(&self, user: &str, channel: &str, text: &str, timestamp: i64) -> (u16, Value) {
-        let form = slack_form(
-            user,
-            channel,
-            text,
-            &format!("{}/commands/T1DC2JH3J/1/abc", self.hook.url),
-        );
+        let form = slack_form(user, channel, text, &self.response_url());
         let event: HttpRequestEvent =
             serde_json::from_value(slack_command_event(SECRET, timestamp, &form)).unwrap();
         let HttpResponse {
             status_code, body, ..
         } = self.chatops.handle(&event).await;
         (status_code, serde_json::from_str(&body).unwrap())
-    }
-
-    /// Runs the queue worker over what is on the command queue, replying to the stub hook.
-    async fn work(&self) -> aws_lambda_events::sqs::SqsBatchResponse {
-        let (executor, emitter) = self.stack.parts();
-        let replier = Replier::new(executor.transport().client().clone(), self.hook.url.clone());
-        let worker = QueueWorker::new(executor, emitter, 4).with_replier(replier);
-        let event = receive_as_event(&self.stack.moto, &self.commands_url).await;
-        worker
-            .handle(event, Instant::now() + Duration::from_secs(20))
-            .await
-            .unwrap()
-    }
-
-    async fn queued(&self) -> usize {
-        receive_as_event(&self.stack.moto, &self.commands_url)
-            .await
-            .records
-            .len()
     }
 }
 

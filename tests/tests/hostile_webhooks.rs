@@ -11,8 +11,6 @@
 
 use base64::Engine;
 use lbpilot::action::{Action, Operation};
-use lbpilot::chatops::ChatOps;
-use lbpilot::chatops::aliases::Aliases;
 use lbpilot::chatops::queue::{CommandQueue, Reply, SqsCommandQueue};
 use lbpilot::chatops::replies::Replier;
 use lbpilot::config::Settings;
@@ -20,15 +18,13 @@ use lbpilot::drain::engine::DrainEngine;
 use lbpilot::drain::routes::Routes;
 use lbpilot::emitter::SqsEmitter;
 use lbpilot::http_event::{HttpRequestEvent, MAX_BODY_BYTES};
-use lbpilot::secret::Secret;
 use lbpilot::state::MemoryState;
 use lbpilot::triggers::alerts::{AlertWebhook, WebhookAuth};
 use lbpilot::triggers::sqs::QueueWorker;
 use lbpilot_tests::fakes::demo;
 use lbpilot_tests::harness::{
-    Stack, function_url_event, hmac_hex, receive_as_event, slack_signature,
+    ChatStack, Stack, function_url_event, hmac_hex, receive_as_event, slack_signature,
 };
-use lbpilot_tests::slack_stub::SlackHook;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -828,66 +824,19 @@ async fn hostile_alert_values_inject_no_parameters() {
 
 // ---- Slack ----
 
-struct Chat {
-    stack: Stack,
-    chatops: ChatOps<SqsCommandQueue>,
-    commands_url: String,
-    hook: SlackHook,
+/// The shared chat-ops fixture, with this file's own ways of sending.
+struct Chat(ChatStack);
+
+impl std::ops::Deref for Chat {
+    type Target = ChatStack;
+    fn deref(&self) -> &ChatStack {
+        &self.0
+    }
 }
 
 impl Chat {
     async fn start() -> Chat {
-        let stack = Stack::start().await;
-        let commands_url = stack.moto.create_queue("lbpilot-commands.fifo").await;
-        let aliases = Aliases::load(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../config/chatops-aliases.json"
-        ))
-        .unwrap();
-        let (executor, _) = stack.parts();
-        let queue = SqsCommandQueue::new(stack.moto.sqs(), commands_url.clone());
-        let chatops = ChatOps::new(Secret::new(SLACK_SECRET), aliases, executor, queue);
-        let hook = SlackHook::start().await;
-        Chat {
-            stack,
-            chatops,
-            commands_url,
-            hook,
-        }
-    }
-
-    fn response_url(&self) -> String {
-        format!("{}/commands/T1DC2JH3J/1/abc", self.hook.url)
-    }
-
-    /// Messages on the command queue, in flight or not (a FIFO group with a message in flight
-    /// delivers no other, so receiving would not show them).
-    async fn queued(&self) -> usize {
-        use aws_sdk_sqs::types::QueueAttributeName as A;
-        let out = self
-            .stack
-            .moto
-            .sqs()
-            .get_queue_attributes()
-            .queue_url(&self.commands_url)
-            .attribute_names(A::ApproximateNumberOfMessages)
-            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
-            .send()
-            .await
-            .expect("queue attributes");
-        let attributes = out.attributes().cloned().unwrap_or_default();
-        [
-            A::ApproximateNumberOfMessages,
-            A::ApproximateNumberOfMessagesNotVisible,
-        ]
-        .iter()
-        .map(|a| {
-            attributes
-                .get(a)
-                .and_then(|n| n.parse::<usize>().ok())
-                .unwrap_or(0)
-        })
-        .sum()
+        Chat(ChatStack::start(SLACK_SECRET).await)
     }
 }
 
