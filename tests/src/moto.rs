@@ -1,7 +1,8 @@
-//! moto's server (from PyPI, installed in `.venv` by `scripts/setup`), started on a free
-//! loopback port for one test and stopped when dropped: a real SQS-protocol server.
+//! moto's server (from PyPI, installed in `.venv` by `scripts/setup`), started on a loopback port
+//! of its own choosing for one test and stopped when dropped: a real SQS-protocol server.
 
 use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -34,13 +35,14 @@ pub fn free_port() -> u16 {
 
 impl Moto {
     /// Starts moto and waits until it answers. Panics with advice when it cannot be started.
+    /// moto binds port 0 itself and the port is read from its start-up line: choosing a free
+    /// port first and handing it over left a window in which a parallel test's server took it.
     pub async fn start() -> Moto {
-        let port = free_port();
         let path = moto_server_path();
-        let child = Command::new(&path)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let mut child = Command::new(&path)
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| {
                 panic!(
@@ -48,6 +50,26 @@ impl Moto {
                     path.display()
                 )
             });
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        // Reads the start-up line, then keeps draining so moto never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(port) = line
+                    .split("Running on http://127.0.0.1:")
+                    .nth(1)
+                    .and_then(|rest| rest.trim().parse::<u16>().ok())
+                {
+                    let _ = port_tx.send(port);
+                }
+            }
+        });
+        let port =
+            tokio::task::spawn_blocking(move || port_rx.recv_timeout(Duration::from_secs(30)))
+                .await
+                .expect("the port reader")
+                .unwrap_or_else(|_| panic!("moto did not start ({})", path.display()));
         let endpoint = format!("http://127.0.0.1:{port}");
         let moto = Moto { child, endpoint };
         let started = Instant::now();
