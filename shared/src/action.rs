@@ -151,7 +151,12 @@ impl Action {
         }
         let raw: RawAction = serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
-            let field = if path == "." { "action".into() } else { path };
+            // An unknown field named "" has an empty path (found by fuzzing): name the action.
+            let field = if path == "." || path.is_empty() {
+                "action".into()
+            } else {
+                path
+            };
             ValidationError::new(field, e.into_inner().to_string())
         })?;
         let operation = Operation::from_name(&raw.operation).ok_or_else(|| {

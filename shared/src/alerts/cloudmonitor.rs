@@ -139,6 +139,11 @@ fn form_fields(text: &str) -> Result<BTreeMap<String, String>, AlertError> {
         }
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let key = form_decode(key, "a field name")?;
+        if key.is_empty() {
+            // A nameless field is no field CloudMonitor sends: ignored like an unknown one
+            // (found by fuzzing: `=a&=b` was refused with an error naming the field "").
+            continue;
+        }
         let value = form_decode(value, &printable(&key, 64))?;
         if fields.contains_key(&key) {
             return Err(AlertError::invalid(
