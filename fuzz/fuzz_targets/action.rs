@@ -40,7 +40,10 @@ fn lay_out(request: &Request) {
                 assert_eq!(reread.as_array().map(Vec::len), Some(list.entries.len()));
             }
             // A group showing exactly the new entries has the change applied.
-            assert!(r.is_applied_in(&r.new.entries), "not applied in its own result");
+            assert!(
+                r.is_applied_in(&r.new.entries),
+                "not applied in its own result"
+            );
             r.to_http(&base())
         }
         Request::SlbCreate(r) => {
@@ -57,7 +60,11 @@ fn lay_out(request: &Request) {
         }
     };
     let view = RequestView::from(&http);
-    assert!(view.url.starts_with("https://fuzz.example/"), "{}", view.url);
+    assert!(
+        view.url.starts_with("https://fuzz.example/"),
+        "{}",
+        view.url
+    );
 }
 
 fuzz_target!(|data: &[u8]| {

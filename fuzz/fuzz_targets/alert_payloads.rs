@@ -24,7 +24,10 @@ fn check_names(what: &str, map: &BTreeMap<String, String>, bound_values: bool) {
         assert!(name.chars().count() <= MAX_LABEL_CHARS, "{what}: long name");
         assert!(!name.chars().any(char::is_control), "{what}: control char");
         if bound_values {
-            assert!(value.chars().count() <= MAX_LABEL_CHARS, "{what}: long value");
+            assert!(
+                value.chars().count() <= MAX_LABEL_CHARS,
+                "{what}: long value"
+            );
         }
     }
 }
@@ -78,7 +81,9 @@ fn marker_in_a_name(source: AlertSource, text: &str) -> bool {
     fields.iter().any(|(k, v)| {
         k.contains(MARKER)
             || (k == "dimensions"
-                && (v.split(',').any(|p| p.split('=').next().unwrap_or_default().contains(MARKER))
+                && (v
+                    .split(',')
+                    .any(|p| p.split('=').next().unwrap_or_default().contains(MARKER))
                     || serde_json::from_str::<serde_json::Value>(v.trim())
                         .is_ok_and(|d| any_key_contains(&d, MARKER))))
     })
@@ -89,7 +94,11 @@ fn check_error(source: AlertSource, e: &AlertError, text: Option<&str>) {
     assert!(!e.field.is_empty() && !e.problem.is_empty(), "{e:?}");
     let shown = e.to_string();
     // Fields are printed at most 200 characters long; problems are short sentences.
-    assert!(shown.chars().count() <= 1024, "error of {} chars", shown.len());
+    assert!(
+        shown.chars().count() <= 1024,
+        "error of {} chars",
+        shown.len()
+    );
     if let Some(text) = text
         && shown.contains(MARKER)
     {

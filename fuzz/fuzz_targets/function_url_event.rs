@@ -10,18 +10,19 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 use lbpilot::action::Action;
-use lbpilot::alerts::auth::{Credentials, GRAFANA_SIGNATURE_HEADER, GrafanaAuth, GrafanaHmac, UrlToken};
+use lbpilot::alerts::auth::{
+    Credentials, GRAFANA_SIGNATURE_HEADER, GrafanaAuth, GrafanaHmac, UrlToken,
+};
 use lbpilot::chatops::ChatOps;
 use lbpilot::chatops::aliases::Aliases;
 use lbpilot::drain::engine::DrainEngine;
 use lbpilot::drain::routes::Routes;
 use lbpilot::http_event::HttpRequestEvent;
 use lbpilot::secret::Secret;
-use lbpilot::state::MemoryState;
 use lbpilot::triggers::alerts::{AlertWebhook, WebhookAuth};
 use lbpilot_fuzz::{
-    ALIASES, LastQueue, LastSink, ROUTES, SLACK_SECRET, WEBHOOK_TOKEN, block_on, deadline,
-    offline_executor,
+    ALIASES, FreshState, LastQueue, LastSink, ROUTES, SLACK_SECRET, WEBHOOK_TOKEN, block_on,
+    deadline, offline_executor,
 };
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -32,8 +33,8 @@ use std::sync::OnceLock;
 const NOW: i64 = 1_764_655_200;
 const GRAFANA_SECRET: &str = "fuzz-grafana-secret";
 
-fn webhook() -> &'static AlertWebhook<MemoryState, LastSink> {
-    static W: OnceLock<AlertWebhook<MemoryState, LastSink>> = OnceLock::new();
+fn webhook() -> &'static AlertWebhook<FreshState, LastSink> {
+    static W: OnceLock<AlertWebhook<FreshState, LastSink>> = OnceLock::new();
     W.get_or_init(|| {
         let routes = Routes::parse(ROUTES).expect("the example routes parse");
         let auth = WebhookAuth {
@@ -47,7 +48,7 @@ fn webhook() -> &'static AlertWebhook<MemoryState, LastSink> {
         let engine = DrainEngine::new(
             routes,
             offline_executor(),
-            MemoryState::new(),
+            FreshState::default(),
             LastSink::default(),
         );
         AlertWebhook::new(engine, auth)
@@ -76,7 +77,12 @@ fn hmac_hex(key: &str, parts: &[&[u8]]) -> String {
 }
 
 /// Replaces the placeholder signature header `name: placeholder` with `real(body)`.
-fn sign(event: &mut HttpRequestEvent, name: &str, placeholder: &str, real: impl Fn(&[u8]) -> String) {
+fn sign(
+    event: &mut HttpRequestEvent,
+    name: &str,
+    placeholder: &str,
+    real: impl Fn(&[u8]) -> String,
+) {
     let Ok(body) = event.body_bytes() else { return };
     for (k, v) in event.headers.iter_mut() {
         if k.eq_ignore_ascii_case(name) && v == placeholder {
@@ -106,6 +112,7 @@ fn alert_webhook(event: &Value) {
             }
         }
     }
+    webhook().engine().state().reset();
     match block_on(webhook().handle(event, "fuzz-request", deadline())) {
         Ok(response) if response.get("summaries").is_some() => {} // SNS
         Ok(response) => {
@@ -127,13 +134,19 @@ fn slash_command(event: &Value) {
         .unwrap_or_default()
         .to_string();
     sign(&mut request, "x-slack-signature", "v0=fuzz", |body| {
-        format!("v0={}", hmac_hex(SLACK_SECRET, &[b"v0:", timestamp.as_bytes(), b":", body]))
+        format!(
+            "v0={}",
+            hmac_hex(SLACK_SECRET, &[b"v0:", timestamp.as_bytes(), b":", body])
+        )
     });
     let response = block_on(chatops().handle_at(&request, NOW));
     let response = serde_json::to_value(&response).expect("responses serialize");
     let body = check_response(&response, &[200, 400, 401, 405, 413]);
     if response["statusCode"] == 200 {
-        assert!(body["text"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
+        assert!(
+            body["text"].as_str().is_some_and(|t| !t.is_empty()),
+            "{body}"
+        );
     }
     let queued = chatops().queue().take();
     assert!(queued.len() <= 1, "one command, at most one change");

@@ -3,7 +3,7 @@
 //! of a successful answer (ALB jobs, SLB backends and groups, GA status and dial, chat-ops'
 //! status text) and the retry arithmetic an error's `retry_after` feeds.
 //!
-//! Input layout: byte 0 picks the family (bit 7) and the status (the rest, from `STATUSES`);
+//! Input layout: byte 0 picks the family (bit 7) and the status (low 4 bits, from `STATUSES`);
 //! byte 1 picks which headers to send; then, up to the first 0xFF byte, a header value; the
 //! rest is the body.
 #![no_main]
@@ -26,9 +26,14 @@ const STATUSES: [u16; 16] = [
 ];
 
 /// Requests whose answers the readers below look into.
-fn slb_requests() -> &'static (slb::CreateVServerGroup, slb::ModifyVServerGroupBackendServers) {
-    static R: OnceLock<(slb::CreateVServerGroup, slb::ModifyVServerGroupBackendServers)> =
-        OnceLock::new();
+fn slb_requests() -> &'static (
+    slb::CreateVServerGroup,
+    slb::ModifyVServerGroupBackendServers,
+) {
+    static R: OnceLock<(
+        slb::CreateVServerGroup,
+        slb::ModifyVServerGroupBackendServers,
+    )> = OnceLock::new();
     R.get_or_init(|| {
         let create = slb::CreateVServerGroup::from_params(
             &json!({"LoadBalancerId": "lb-1", "VServerGroupName": "Group1"}),
@@ -63,12 +68,14 @@ fn read_body(body: &Value) {
     }
     let (create, modify) = slb_requests();
     let backends = slb::backends_in(body);
+    let listed = body
+        .pointer("/BackendServers/BackendServer")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    assert!(backends.len() <= listed, "backends out of nothing");
     let _ = modify.is_applied_in(&backends);
-    if let Some(id) = create.find_existing(body) {
-        let _ = id;
-    }
-    let (_status, dial) = ga::status_and_dial(body);
-    let _ = dial;
+    let _ = create.find_existing(body);
+    let _ = ga::status_and_dial(body);
     for (name, alias) in &aliases().by_name {
         let text = describe_state(alias, name, body);
         assert!(text.starts_with(&format!("*{name}*")));

@@ -30,12 +30,18 @@ fuzz_target!(|data: &[u8]| {
     // Actions run in order and stop at the first failure: only the last may have failed.
     let (last, before) = outcomes.split_last().expect("not empty");
     for o in before {
-        assert!(matches!(o.status, Status::Succeeded | Status::DryRun), "{o:?}");
+        assert!(
+            matches!(o.status, Status::Succeeded | Status::DryRun),
+            "{o:?}"
+        );
     }
     match result {
         Ok(summary) => {
             assert!(matches!(last.status, Status::Succeeded | Status::DryRun));
-            assert_eq!(summary["actions"].as_array().map(Vec::len), Some(outcomes.len()));
+            assert_eq!(
+                summary["actions"].as_array().map(Vec::len),
+                Some(outcomes.len())
+            );
         }
         Err(e) => {
             assert!(!e.to_string().is_empty());

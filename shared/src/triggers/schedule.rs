@@ -192,6 +192,14 @@ fn plan(event: Value, request_id: &str) -> Result<Plan, PlanError> {
     let mut body = event;
     if let Some(schedule) = body.get("schedule").cloned() {
         // `"schedule": {"execution_id": "<aws.scheduler.execution-id>", ...}` in the target input.
+        if !schedule.is_object() {
+            // Found by fuzzing: a string here made the outcome's detail a string (a panic).
+            return bad(
+                "schedule",
+                "must be an object (the Scheduler's context: execution_id, scheduled_time)",
+                source,
+            );
+        }
         if let Some(id) = schedule.get("execution_id").and_then(Value::as_str) {
             source.id = id.to_string();
         }
@@ -281,6 +289,8 @@ mod tests {
             json!([]),
             json!({"actions": "x"}),
             json!({"actions": [], "extra": 1}),
+            json!({"schedule": "aws.events", "actions": [{}]}),
+            json!({"schedule": [1], "operation": "ga:UpdateEndpointGroup"}),
             Value::Array(vec![json!({}); MAX_ACTIONS + 1]),
         ] {
             assert!(plan(bad.clone(), "r").is_err(), "accepted {bad}");
