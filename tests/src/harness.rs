@@ -344,7 +344,7 @@ pub fn slack_form(user: &str, channel: &str, text: &str, response_url: &str) -> 
 /// `cargo lambda watch` serving every function of the workspace on a loopback port, with `env`.
 /// Stopped (with the functions it started) when dropped.
 pub struct LambdaWatch {
-    child: std::process::Child,
+    _served: crate::ports::Served,
     pub port: u16,
 }
 
@@ -357,37 +357,42 @@ impl LambdaWatch {
             venv_bin.display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let port = crate::moto::free_port();
-        let child =
-            std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                .args([
-                    "lambda",
-                    "watch",
-                    "--invoke-address",
-                    "127.0.0.1",
-                    "--invoke-port",
-                    &port.to_string(),
-                    "--ignore-changes",
-                ])
-                .current_dir(&root)
-                .envs(env)
-                .env("PATH", path)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::inherit())
-                .spawn()
-                .expect("start cargo lambda watch (run scripts/setup to install cargo-lambda)");
-        let started = std::time::Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "cargo lambda watch did not start"
+        let command = |port: u16| {
+            let mut c = std::process::Command::new(
+                std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
             );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            c.args([
+                "lambda",
+                "watch",
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+                &port.to_string(),
+                "--ignore-changes",
+            ])
+            .current_dir(&root)
+            .envs(env)
+            .env("PATH", &path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit());
+            c
+        };
+        let listening = async |port: u16| {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+        };
+        let served = crate::ports::serve_on_free_port(
+            "cargo lambda watch (scripts/setup installs cargo-lambda)",
+            Duration::from_secs(60),
+            command,
+            listening,
+        )
+        .await;
+        LambdaWatch {
+            port: served.port,
+            _served: served,
         }
-        LambdaWatch { child, port }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -404,13 +409,6 @@ impl LambdaWatch {
             .await
             .expect("invoke");
         serde_json::from_str(&response.text().await.expect("answer")).expect("JSON answer")
-    }
-}
-
-impl Drop for LambdaWatch {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -3,7 +3,6 @@
 
 use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,13 +23,6 @@ fn moto_server_path() -> PathBuf {
     } else {
         PathBuf::from("moto_server")
     }
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
 }
 
 impl Moto {

@@ -5,15 +5,16 @@
 
 use lbpilot_tests::fakes::demo;
 use lbpilot_tests::harness::{LambdaWatch, Stack, function_env};
-use lbpilot_tests::moto::free_port;
+use lbpilot_tests::ports::{Served, serve_on_free_port};
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const TOKEN: &str = "am-token-for-tests";
 
+/// Fields drop in order: the server stops before its directory goes.
 struct Alertmanager {
-    child: Child,
+    _served: Served,
     url: String,
     _dir: tempdir::Dir,
 }
@@ -44,31 +45,31 @@ impl Alertmanager {
              \x20       http_config:\n          authorization:\n            type: Bearer\n            credentials: \"{TOKEN}\"\n"
         );
         std::fs::write(dir.0.join("am.yml"), config).unwrap();
-        let port = free_port();
-        let child = Command::new("prometheus-alertmanager")
-            .arg(format!("--config.file={}", dir.0.join("am.yml").display()))
-            .arg(format!("--storage.path={}", dir.0.join("data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--cluster.listen-address=")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start prometheus-alertmanager (Debian package prometheus-alertmanager; scripts/setup installs it)");
-        let url = format!("http://127.0.0.1:{port}");
-        let started = std::time::Instant::now();
-        while !reqwest::get(format!("{url}/-/ready"))
-            .await
-            .map(|r| r.status().is_success())
-            .unwrap_or(false)
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "alertmanager did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let command = |port: u16| {
+            let mut c = Command::new("prometheus-alertmanager");
+            c.arg(format!("--config.file={}", dir.0.join("am.yml").display()))
+                .arg(format!("--storage.path={}", dir.0.join("data").display()))
+                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                .arg("--cluster.listen-address=")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            c
+        };
+        let ready = async |port: u16| {
+            reqwest::get(format!("http://127.0.0.1:{port}/-/ready"))
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        };
+        let served = serve_on_free_port(
+            "prometheus-alertmanager (Debian package prometheus-alertmanager; scripts/setup installs it)",
+            Duration::from_secs(20),
+            command,
+            ready,
+        )
+        .await;
+        let url = format!("http://127.0.0.1:{}", served.port);
         Alertmanager {
-            child,
+            _served: served,
             url,
             _dir: dir,
         }
@@ -87,13 +88,6 @@ impl Alertmanager {
             "alertmanager refused the alert: {}",
             r.status()
         );
-    }
-}
-
-impl Drop for Alertmanager {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -6,7 +6,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use lbpilot::state::{
     Claim, DrainRecord, DrainState, DrainStatus, DynamoState, MemoryState, StateError,
 };
-use lbpilot_tests::moto::{Moto, dynamodb_client, free_port};
+use lbpilot_tests::moto::{Moto, dynamodb_client};
+use lbpilot_tests::ports::free_port;
 use std::sync::Arc;
 use std::time::Duration;
 
