@@ -192,6 +192,26 @@ pub fn function_binary(package: &str) -> std::path::PathBuf {
 }
 
 /// A handler binary running under a local Lambda Runtime API, as Lambda runs a bootstrap.
+/// `package`'s binary with only `env`, `PATH` and what the Lambda service sets, pointed at the
+/// Runtime API at `runtime_address`.
+pub fn lambda_command(
+    package: &str,
+    env: &HashMap<String, String>,
+    runtime_address: &str,
+) -> std::process::Command {
+    let mut command = std::process::Command::new(function_binary(package));
+    command
+        .env_clear()
+        .envs(env)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", package)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON");
+    command
+}
+
 pub struct RunningFunction {
     child: std::process::Child,
     pub runtime: crate::runtime_api::RuntimeApi,
@@ -200,15 +220,7 @@ pub struct RunningFunction {
 impl RunningFunction {
     pub async fn start(package: &str, env: &HashMap<String, String>) -> RunningFunction {
         let runtime = crate::runtime_api::RuntimeApi::start().await;
-        let child = std::process::Command::new(function_binary(package))
-            .env_clear()
-            .envs(env)
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", &runtime.address)
-            .env("AWS_LAMBDA_FUNCTION_NAME", package)
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        let child = lambda_command(package, env, &runtime.address)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .spawn()

@@ -1,6 +1,6 @@
 //! The real `queue-worker` binary under a local Lambda Runtime API: an SQS event in, a
-//! `batchItemFailures` answer out, outcomes on moto's results queue, changes in the fakes, and
-//! no secret in its logs.
+//! `batchItemFailures` answer out, outcomes on moto's results queue, changes in the fakes.
+//! (That no secret reaches its logs, or anything else, is `secret_scan.rs`'s job.)
 
 use lbpilot_tests::fakes::{FakeCloud, Fault, Product, Seed, demo};
 use lbpilot_tests::harness::{RunningFunction, actions, function_env, sqs_event, sqs_record};
@@ -98,9 +98,6 @@ async fn the_binary_executes_a_batch_and_reports_only_retryable_failures() {
         logs.contains("outcome"),
         "JSON logs carry each outcome: {logs}"
     );
-    for secret in [demo::ALIBABA_SECRET, demo::HUAWEI_SK] {
-        assert!(!logs.contains(secret), "a secret reached the logs");
-    }
 }
 
 #[tokio::test]
@@ -141,8 +138,7 @@ async fn provider_keys_can_come_from_a_secrets_manager_secret() {
             .traffic_dial_percentage,
         30
     );
-    let logs = function.stop();
-    assert!(!logs.contains(demo::ALIBABA_SECRET) && !logs.contains(demo::HUAWEI_SK));
+    function.stop();
 }
 
 #[tokio::test]
