@@ -165,6 +165,18 @@ impl DrainState for FreshState {
         self.current().release(backend, alert_key).await
     }
 
+    async fn resolve(
+        &self,
+        backend: &str,
+        alert_key: &str,
+        resolved_at: i64,
+        expires_at: i64,
+    ) -> Result<(), StateError> {
+        self.current()
+            .resolve(backend, alert_key, resolved_at, expires_at)
+            .await
+    }
+
     async fn note_once(&self, key: &str, expires_at: i64) -> Result<bool, StateError> {
         self.current().note_once(key, expires_at).await
     }

@@ -7,7 +7,7 @@ use lbpilot::drain::engine::DrainEngine;
 use lbpilot::drain::routes::Routes;
 use lbpilot::emitter::SqsEmitter;
 use lbpilot::http_event::HttpRequestEvent;
-use lbpilot::state::MemoryState;
+use lbpilot::state::{DrainStatus, MemoryState};
 use lbpilot::triggers::alerts::{AlertWebhook, WebhookAuth};
 use lbpilot_tests::fakes::{Product, demo};
 use lbpilot_tests::harness::Stack;
@@ -104,6 +104,17 @@ fn alert(status: &str, name: &str, instance: &str, extra: Value) -> Value {
            "generatorURL": "http://prometheus/graph", "fingerprint": format!("fp-{name}-{instance}")})
 }
 
+/// The notification with its alerts' `startsAt` (and `endsAt`, if given) replaced.
+fn at(mut notification: Value, starts_at: &str, ends_at: Option<&str>) -> Value {
+    for a in notification["alerts"].as_array_mut().unwrap() {
+        a["startsAt"] = json!(starts_at);
+        if let Some(ends_at) = ends_at {
+            a["endsAt"] = json!(ends_at);
+        }
+    }
+    notification
+}
+
 fn notification(status: &str, alerts: Vec<Value>) -> Value {
     json!({"version": "4", "groupKey": "{}:{alertname=\"BackendDown\"}", "truncatedAlerts": 0, "status": status,
            "receiver": "lbpilot", "groupLabels": {"alertname": "BackendDown"}, "commonLabels": {}, "commonAnnotations": {},
@@ -169,7 +180,12 @@ async fn a_firing_alert_drains_and_its_resolution_restores_the_weight_before() {
         "{answer}"
     );
     assert_eq!(h.weight(0), 30);
-    assert!(h.state().records().is_empty());
+    // The record gave way to the alert's resolution, which holds nothing.
+    let records = h.state().records();
+    assert!(
+        records.iter().all(|r| r.status == DrainStatus::Resolved),
+        "{records:?}"
+    );
     let outcomes = h.outcomes().await;
     let decisions: Vec<String> = outcomes
         .iter()
@@ -432,7 +448,9 @@ async fn a_drain_after_a_restore_is_a_new_change_not_a_replay() {
     h.post(&resolved, Some(TOKEN)).await;
     assert_eq!(h.weight(0), 100);
     tokio::time::sleep(Duration::from_millis(400)).await; // the group leaves Configuring
-    // The same alert (same labels, same fingerprint) fires again: it must drain again.
+    // The same alert (same labels, same fingerprint) fires again, a new episode with its own
+    // startsAt: it must drain again.
+    let firing = at(firing, "2026-12-02T06:20:00Z", None);
     let (_, answer) = h.post(&firing, Some(TOKEN)).await;
     assert_eq!(answer["summary"]["drained"], 1, "{answer}");
     assert_eq!(h.weight(0), 0);
@@ -519,4 +537,141 @@ async fn huawei_targets_are_guarded_by_their_siblings() {
             .contains("min_active"),
         "{refused:?}"
     );
+}
+
+/// Alertmanager and SNS deliver at least once, and a delivery can come late (a retried
+/// invocation, a repeat from before the resolution): a firing no newer than its alert's
+/// resolution drains nothing, and a resolution older than the firing that drained the backend
+/// restores nothing. The sources' own times decide.
+#[tokio::test]
+async fn late_and_repeated_notifications_change_nothing() {
+    let h = Hook::start(routes(50, 1)).await;
+    let server = demo::ALB_SERVERS[0];
+    let firing = notification(
+        "firing",
+        vec![alert("firing", "BackendDown", server, json!({}))],
+    );
+    let resolved = notification(
+        "resolved",
+        vec![alert("resolved", "BackendDown", server, json!({}))],
+    );
+    let updates = |h: &Hook| {
+        h.stack
+            .cloud
+            .requests_for(Product::Alb, "UpdateServerGroupServersAttribute")
+            .len()
+    };
+    let settle = || tokio::time::sleep(Duration::from_millis(400)); // the group leaves Configuring
+
+    // Episode 1: fired 06:00, resolved 06:10.
+    h.post(&firing, Some(TOKEN)).await;
+    settle().await;
+    h.post(&resolved, Some(TOKEN)).await;
+    assert_eq!(h.weight(0), 100);
+    settle().await;
+    let before = updates(&h);
+    // The firing of episode 1 again, after its resolution: nothing changes.
+    let (status, answer) = h.post(&firing, Some(TOKEN)).await;
+    assert_eq!(
+        (status, answer["summary"]["drained"].as_u64()),
+        (200, Some(0)),
+        "{answer}"
+    );
+    assert_eq!(answer["summary"]["duplicates"], 1, "{answer}");
+    assert_eq!((h.weight(0), updates(&h)), (100, before));
+    // An Alertmanager repeat sent just before the resolution (startsAt the same) too.
+    let (_, answer) = h
+        .post(
+            &at(
+                firing.clone(),
+                "2026-12-02T06:00:00Z",
+                Some("2026-12-02T06:14:00Z"),
+            ),
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!(answer["summary"]["drained"], 0, "{answer}");
+
+    // Episode 2 fires at 06:20: drained again.
+    let firing2 = at(firing.clone(), "2026-12-02T06:20:00Z", None);
+    let (_, answer) = h.post(&firing2, Some(TOKEN)).await;
+    assert_eq!(answer["summary"]["drained"], 1, "{answer}");
+    assert_eq!(h.weight(0), 0);
+    settle().await;
+    // Episode 1's resolution, delivered again now: episode 2's drain stays.
+    let before = updates(&h);
+    let (status, answer) = h.post(&resolved, Some(TOKEN)).await;
+    assert_eq!(
+        (status, answer["summary"]["restored"].as_u64()),
+        (200, Some(0)),
+        "{answer}"
+    );
+    assert_eq!((h.weight(0), updates(&h)), (0, before));
+    // Episode 2's own resolution restores.
+    let resolved2 = at(
+        resolved.clone(),
+        "2026-12-02T06:20:00Z",
+        Some("2026-12-02T06:30:00Z"),
+    );
+    let (_, answer) = h.post(&resolved2, Some(TOKEN)).await;
+    assert_eq!(answer["summary"]["restored"], 1, "{answer}");
+    assert_eq!(h.weight(0), 100);
+
+    let decisions: Vec<String> = h
+        .outcomes()
+        .await
+        .iter()
+        .filter_map(|o| o["detail"]["decision"].as_str().map(String::from))
+        .collect();
+    for expected in [
+        "the alert resolved after this firing (a late or repeated notification): not drained",
+        "the resolution is older than the firing that drained the backend (a late notification): not restored",
+    ] {
+        assert!(
+            decisions.iter().any(|d| d == expected),
+            "{expected}: {decisions:?}"
+        );
+    }
+}
+
+/// The same for CloudWatch alarms through SNS (a retried SNS delivery of an ALARM after the
+/// OK): `StateChangeTime` decides.
+#[tokio::test]
+async fn a_late_cloudwatch_alarm_after_its_ok_changes_nothing() {
+    let h = Hook::start(routes(50, 1)).await;
+    let sns = |state: &str, changed: &str, id: &str| {
+        let message = json!({"AlarmName": "RegionUnhealthy", "NewStateValue": state, "OldStateValue": "OK",
+            "NewStateReason": "Threshold Crossed", "StateChangeTime": changed, "Region": "US East (N. Virginia)",
+            "AlarmArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:RegionUnhealthy",
+            "Trigger": {"MetricName": "HealthyHostCount", "Namespace": "AWS/ApplicationELB", "Dimensions": []}});
+        json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
+            "Sns": {"Type": "Notification", "MessageId": id, "TopicArn": "arn:aws:sns:us-east-1:123456789012:lbpilot-alarms",
+                    "Subject": "alarm", "Message": message.to_string(), "Timestamp": "2026-12-02T06:06:00.200Z"}}]})
+    };
+    let dial = |h: &Hook| {
+        h.stack
+            .cloud
+            .ga_endpoint_group(demo::GA_GROUP)
+            .unwrap()
+            .traffic_dial_percentage
+    };
+    let invoke = async |event: Value| {
+        h.webhook
+            .handle(event, "r-1", Instant::now() + Duration::from_secs(20))
+            .await
+            .unwrap()
+    };
+    let alarm = sns("ALARM", "2026-12-02T06:06:00.123+0000", "m-1");
+    invoke(alarm.clone()).await;
+    assert_eq!(dial(&h), 0);
+    tokio::time::sleep(Duration::from_millis(400)).await; // the group leaves PENDING
+    invoke(sns("OK", "2026-12-02T06:16:00.000+0000", "m-2")).await;
+    assert_eq!(dial(&h), 100);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // SNS delivers the ALARM again: the dial stays.
+    let answer = invoke(alarm).await;
+    assert_eq!(dial(&h), 100, "{answer}");
+    // The alarm fires anew: drained again.
+    invoke(sns("ALARM", "2026-12-02T06:26:00.000+0000", "m-3")).await;
+    assert_eq!(dial(&h), 0);
 }

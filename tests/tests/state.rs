@@ -26,6 +26,8 @@ fn record(backend: &str, alert_key: &str, action_id: &str) -> DrainRecord {
         action_id: action_id.to_string(),
         created_at: "2026-12-02T06:01:02Z".to_string(),
         expires_at: now() + 3600,
+        fired_at: Some(1_000),
+        resolved_at: None,
     }
 }
 
@@ -92,6 +94,7 @@ async fn concurrent_claims_create_one<S: DrainState + 'static>(state: Arc<S>) {
             (r, Ok(Claim::Created)) => created.push(r),
             (_, Ok(Claim::Held(h))) => held.push(h),
             (r, Err(e)) => panic!("{}: {e}", r.alert_key),
+            (r, Ok(Claim::Resolved(_))) => panic!("{}: no resolution was written", r.alert_key),
         }
     }
     assert_eq!(created.len(), 1, "exactly one claim wins: {created:?}");
@@ -241,6 +244,89 @@ async fn seen_requests_are_noted_once<S: DrainState + 'static>(state: Arc<S>) {
     assert_eq!(state.get(b).await.unwrap(), Some(r));
 }
 
+async fn a_resolution_refuses_late_firings_of_its_alert_only<S: DrainState>(state: Arc<S>) {
+    let b = "alb:cn-hangzhou:sgp-4:i-1:80";
+    let firing = |alert: &str, fired_at: Option<i64>| DrainRecord {
+        fired_at,
+        ..record(b, alert, &format!("drain-{fired_at:?}"))
+    };
+    // Drained for alert:a (fired at 1000), then restored: resolved at 5000.
+    let first = firing("alert:a", Some(1_000));
+    assert_eq!(state.claim(&first).await.unwrap(), Claim::Created);
+    state.mark_drained(b, "alert:a").await.unwrap();
+    state
+        .resolve(b, "alert:a", 5_000, now() + 3600)
+        .await
+        .unwrap();
+    // A resolution holds nothing and is not a record.
+    assert_eq!(state.get(b).await.unwrap(), None);
+    assert!(is_conflict(state.mark_drained(b, "alert:a").await));
+    state.release(b, "alert:b").await.unwrap();
+
+    // The same firing again (or any not newer than the resolution) is refused.
+    for fired_at in [1_000, 5_000] {
+        match state
+            .claim(&firing("alert:a", Some(fired_at)))
+            .await
+            .unwrap()
+        {
+            Claim::Resolved(r) => {
+                assert_eq!(
+                    (r.status, r.resolved_at),
+                    (DrainStatus::Resolved, Some(5_000))
+                );
+                assert_eq!(r.alert_key, "alert:a");
+            }
+            other => panic!("a firing at {fired_at} after the resolution at 5000: {other:?}"),
+        }
+    }
+    // An older resolution of the same alert keeps the newer one.
+    state
+        .resolve(b, "alert:a", 4_000, now() + 3600)
+        .await
+        .unwrap();
+    assert!(matches!(
+        state.claim(&firing("alert:a", Some(4_500))).await.unwrap(),
+        Claim::Resolved(_)
+    ));
+    // A firing without a time is not compared; neither is another alert's.
+    assert_eq!(
+        state.claim(&firing("alert:a", None)).await.unwrap(),
+        Claim::Created
+    );
+    state
+        .resolve(b, "alert:a", 5_000, now() + 3600)
+        .await
+        .unwrap();
+    assert_eq!(
+        state.claim(&firing("alert:b", Some(10))).await.unwrap(),
+        Claim::Created
+    );
+    // A live record of another alert is not replaced by a resolution.
+    assert!(is_conflict(
+        state.resolve(b, "alert:a", 9_000, now() + 3600).await
+    ));
+    assert_eq!(state.get(b).await.unwrap().unwrap().alert_key, "alert:b");
+    // The alert firing anew (after its resolution) drains again.
+    state.resolve(b, "alert:b", 20, now() + 3600).await.unwrap();
+    state
+        .resolve(b, "alert:a", 5_000, now() + 3600)
+        .await
+        .unwrap();
+    let anew = firing("alert:a", Some(5_001));
+    assert_eq!(state.claim(&anew).await.unwrap(), Claim::Created);
+    assert_eq!(state.get(b).await.unwrap(), Some(anew));
+    // An expired resolution refuses nothing.
+    state
+        .resolve(b, "alert:a", 9_000, now() - 60)
+        .await
+        .unwrap();
+    assert_eq!(
+        state.claim(&firing("alert:a", Some(6_000))).await.unwrap(),
+        Claim::Created
+    );
+}
+
 /// One test per behaviour for each adapter. `dynamo` tests each get their own moto.
 macro_rules! behaviour {
     ($($name:ident),* $(,)?) => {
@@ -275,6 +361,7 @@ behaviour!(
     expired_records_are_absent,
     empty_keys_are_refused,
     seen_requests_are_noted_once,
+    a_resolution_refuses_late_firings_of_its_alert_only,
 );
 
 // ---- the DynamoDB adapter only ----
@@ -289,6 +376,12 @@ async fn assert_all_unavailable(state: &DynamoState) {
             state.mark_drained(&r.backend, "alert:a").await,
         ),
         ("release", state.release(&r.backend, "alert:a").await),
+        (
+            "resolve",
+            state
+                .resolve(&r.backend, "alert:a", 1_000, now() + 300)
+                .await,
+        ),
         (
             "note_once",
             state
@@ -394,6 +487,7 @@ async fn items_are_stored_as_documented() {
             "backend",
             "created_at",
             "expires_at",
+            "fired_at",
             "status"
         ]
     );

@@ -56,6 +56,19 @@ fn now_secs() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// An alert's own time (RFC 3339) in epoch milliseconds; `None` when absent, unreadable or
+/// Go's zero time (unset).
+fn source_millis(at: Option<&str>) -> Option<i64> {
+    let at =
+        time::OffsetDateTime::parse(at?, &time::format_description::well_known::Rfc3339).ok()?;
+    (at.year() > 1970).then(|| (at.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+/// When a resolved alert resolved, by its source (epoch ms).
+fn resolved_at(alert: &Alert) -> Option<i64> {
+    source_millis(alert.changed_at.as_deref())
+}
+
 fn short_hash(parts: &[&str]) -> String {
     hex::encode(Sha256::digest(parts.join("\n").as_bytes()))[..32].to_string()
 }
@@ -378,6 +391,8 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                 action_id: token.clone(),
                 created_at: crate::outcome::now(),
                 expires_at: now_secs() + RECORD_TTL_SECS,
+                fired_at: source_millis(c.alert.changed_at.as_deref()),
+                resolved_at: None,
             };
             match self.engine.state.claim(&record).await {
                 Ok(Claim::Created) => claimed.push((c, token)),
@@ -390,6 +405,15 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                     outcomes.push(self.decision(
                         Status::Skipped,
                         &format!("already drained for another alert ({})", r.alert_key),
+                        c.alert,
+                        Some(&c.key),
+                    ));
+                }
+                Ok(Claim::Resolved(_)) => {
+                    summary.duplicates += 1;
+                    outcomes.push(self.decision(
+                        Status::Skipped,
+                        "the alert resolved after this firing (a late or repeated notification): not drained",
                         c.alert,
                         Some(&c.key),
                     ));
@@ -447,6 +471,21 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                         Some(&c.key),
                     ));
                 }
+                // A resolution older than the firing that drained the backend is of an
+                // earlier episode, delivered late: undoing the newer drain would be wrong.
+                Ok(Some(r))
+                    if r.fired_at
+                        .zip(resolved_at(c.alert))
+                        .is_some_and(|(f, at)| at < f) =>
+                {
+                    summary.duplicates += 1;
+                    outcomes.push(self.decision(
+                        Status::Skipped,
+                        "the resolution is older than the firing that drained the backend (a late notification): not restored",
+                        c.alert,
+                        Some(&c.key),
+                    ));
+                }
                 Ok(Some(r)) => {
                     let weight = r
                         .prior_weight
@@ -483,9 +522,23 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
             if matches!(outcome.status, Status::Succeeded | Status::DryRun) {
                 summary.restored += batch.len();
                 for (c, _, _, had_record) in batch {
-                    if *had_record
-                        && let Err(e) = self.engine.state.release(&c.key, &c.alert.key()).await
-                    {
+                    // Remember when it resolved (so a late firing drains nothing), else forget.
+                    let result = match resolved_at(c.alert) {
+                        Some(at) => {
+                            let expires = now_secs() + RECORD_TTL_SECS;
+                            let key = c.alert.key();
+                            match self.engine.state.resolve(&c.key, &key, at, expires).await {
+                                // Another alert drained it meanwhile: its record stays.
+                                Err(crate::state::StateError::Conflict(_)) if !had_record => Ok(()),
+                                other => other,
+                            }
+                        }
+                        None if *had_record => {
+                            self.engine.state.release(&c.key, &c.alert.key()).await
+                        }
+                        None => Ok(()),
+                    };
+                    if let Err(e) = result {
                         tracing::warn!(backend = %c.key, error = %e, "releasing the drain record failed");
                         summary.retry |= e.is_retryable();
                     }

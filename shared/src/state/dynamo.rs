@@ -20,6 +20,8 @@ const PRIOR_WEIGHT: &str = "prior_weight";
 const ACTION_ID: &str = "action_id";
 const CREATED_AT: &str = "created_at";
 const EXPIRES_AT: &str = "expires_at";
+const FIRED_AT: &str = "fired_at";
+const RESOLVED_AT: &str = "resolved_at";
 
 /// How often `claim` and `release` try again when the item their condition failed on changed
 /// before it could be read (only when DynamoDB did not return it with the error).
@@ -81,17 +83,38 @@ impl DynamoState {
 impl DrainState for DynamoState {
     async fn claim(&self, record: &DrainRecord) -> Result<Claim, StateError> {
         check_record(record)?;
+        // A resolution gives way, unless it is this alert's and not older than this firing.
+        let (condition, fired) = match record.fired_at {
+            Some(fired) => (
+                "attribute_not_exists(#b) OR #e < :now OR (#s = :resolved AND (#k <> :k OR #r < :fired))",
+                Some(AttributeValue::N(fired.to_string())),
+            ),
+            None => (
+                "attribute_not_exists(#b) OR #e < :now OR #s = :resolved",
+                None,
+            ),
+        };
         for _ in 0..ROUNDS {
             let now = super::now_epoch();
-            let result = self
+            let mut put = self
                 .client
                 .put_item()
                 .table_name(&self.table)
                 .set_item(Some(to_item(record)))
-                .condition_expression("attribute_not_exists(#b) OR #e < :now")
+                .condition_expression(condition)
                 .expression_attribute_names("#b", BACKEND)
                 .expression_attribute_names("#e", EXPIRES_AT)
+                .expression_attribute_names("#s", STATUS)
                 .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+                .expression_attribute_values(":resolved", resolved_status());
+            if let Some(fired) = &fired {
+                put = put
+                    .expression_attribute_names("#k", ALERT_KEY)
+                    .expression_attribute_names("#r", RESOLVED_AT)
+                    .expression_attribute_values(":k", AttributeValue::S(record.alert_key.clone()))
+                    .expression_attribute_values(":fired", fired.clone());
+            }
+            let result = put
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 )
@@ -108,7 +131,10 @@ impl DrainState for DynamoState {
             // expired meanwhile: claim again.
             if let Some(item) = self.refused_by(&record.backend, failed.as_ref()).await? {
                 let holder = from_item(&item)?;
-                if !holder.is_expired_at(super::now_epoch()) {
+                if holder.refuses(record) {
+                    return Ok(Claim::Resolved(holder));
+                }
+                if !holder.is_expired_at(super::now_epoch()) && !holder.is_resolution() {
                     return Ok(Claim::Held(holder));
                 }
             }
@@ -125,7 +151,8 @@ impl DrainState for DynamoState {
             return Ok(None);
         };
         let record = from_item(&item)?;
-        Ok((!record.is_expired_at(super::now_epoch())).then_some(record))
+        let live = !record.is_expired_at(super::now_epoch()) && !record.is_resolution();
+        Ok(live.then_some(record))
     }
 
     async fn mark_drained(&self, backend: &str, alert_key: &str) -> Result<(), StateError> {
@@ -137,8 +164,9 @@ impl DrainState for DynamoState {
             .table_name(&self.table)
             .key(name, value)
             .update_expression("SET #s = :drained")
-            .condition_expression("#k = :k AND #e >= :now")
+            .condition_expression("#k = :k AND #e >= :now AND #s <> :resolved")
             .expression_attribute_names("#s", STATUS)
+            .expression_attribute_values(":resolved", resolved_status())
             .expression_attribute_names("#k", ALERT_KEY)
             .expression_attribute_names("#e", EXPIRES_AT)
             .expression_attribute_values(
@@ -161,6 +189,9 @@ impl DrainState for DynamoState {
             None => "no record".to_string(),
             Some(item) => match string(&item, ALERT_KEY) {
                 Ok(holder) if holder != alert_key => format!("held by {holder}"),
+                _ if string(&item, STATUS).is_ok_and(|s| s == DrainStatus::Resolved.as_str()) => {
+                    "the alert resolved".to_string()
+                }
                 _ => "the record expired".to_string(),
             },
         };
@@ -196,6 +227,10 @@ impl DrainState for DynamoState {
                 return Ok(());
             };
             let holder = string(&item, ALERT_KEY)?;
+            // A resolution holds nothing, so there is nothing to release.
+            if string(&item, STATUS).is_ok_and(|s| s == DrainStatus::Resolved.as_str()) {
+                return Ok(());
+            }
             // Another alert's record is absent (so there is nothing to release) once expired;
             // `claim` overwrites it, TTL deletes it.
             if holder != alert_key {
@@ -209,6 +244,51 @@ impl DrainState for DynamoState {
         Err(StateError::Unavailable(format!(
             "{backend}: the release kept racing other changes"
         )))
+    }
+
+    async fn resolve(
+        &self,
+        backend: &str,
+        alert_key: &str,
+        resolved_at: i64,
+        expires_at: i64,
+    ) -> Result<(), StateError> {
+        check_backend(backend)?;
+        let resolution = DrainRecord::resolution(backend, alert_key, resolved_at, expires_at);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&resolution)))
+            .condition_expression(
+                "attribute_not_exists(#b) OR #e < :now OR (#s = :resolved AND (#k <> :k OR #r < :at)) OR (#k = :k AND #s <> :resolved)",
+            )
+            .expression_attribute_names("#b", BACKEND)
+            .expression_attribute_names("#e", EXPIRES_AT)
+            .expression_attribute_names("#s", STATUS)
+            .expression_attribute_names("#k", ALERT_KEY)
+            .expression_attribute_names("#r", RESOLVED_AT)
+            .expression_attribute_values(":now", AttributeValue::N(super::now_epoch().to_string()))
+            .expression_attribute_values(":resolved", resolved_status())
+            .expression_attribute_values(":k", AttributeValue::S(alert_key.to_string()))
+            .expression_attribute_values(":at", AttributeValue::N(resolved_at.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let failed = match result {
+            Ok(_) => return Ok(()),
+            Err(e) => match e.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(c)) => c.item().cloned(),
+                _ => return Err(classify("PutItem", &e)),
+            },
+        };
+        // Refused by a newer resolution of this alert (kept), or by another alert's record.
+        match self.refused_by(backend, failed.as_ref()).await? {
+            Some(item) if string(&item, STATUS)? != DrainStatus::Resolved.as_str() => Err(
+                StateError::Conflict(format!("{backend}: held by {}", string(&item, ALERT_KEY)?)),
+            ),
+            _ => Ok(()),
+        }
     }
 
     async fn note_once(&self, key: &str, expires_at: i64) -> Result<bool, StateError> {
@@ -266,10 +346,28 @@ pub(crate) fn to_item(record: &DrainRecord) -> Item {
             AttributeValue::N(record.expires_at.to_string()),
         ),
     ]);
-    if let Some(weight) = record.prior_weight {
-        item.insert(PRIOR_WEIGHT.into(), AttributeValue::N(weight.to_string()));
+    for (name, value) in [
+        (PRIOR_WEIGHT, record.prior_weight),
+        (FIRED_AT, record.fired_at),
+        (RESOLVED_AT, record.resolved_at),
+    ] {
+        if let Some(n) = value {
+            item.insert(name.into(), AttributeValue::N(n.to_string()));
+        }
     }
     item
+}
+
+fn resolved_status() -> AttributeValue {
+    AttributeValue::S(DrainStatus::Resolved.as_str().into())
+}
+
+/// An optional number: absent or NULL is `None`.
+fn optional_number(item: &Item, name: &str) -> Result<Option<i64>, StateError> {
+    match item.get(name) {
+        None | Some(AttributeValue::Null(true)) => Ok(None),
+        Some(_) => number(item, name).map(Some),
+    }
 }
 
 /// A DynamoDB item as a record; attributes other than the record's are ignored.
@@ -278,11 +376,10 @@ pub(crate) fn from_item(item: &Item) -> Result<DrainRecord, StateError> {
     let status_text = string(item, STATUS)?;
     let status = DrainStatus::parse(&status_text)
         .ok_or_else(|| StateError::Corrupt(format!("{backend}: unknown status {status_text:?}")))?;
-    let prior_weight = match item.get(PRIOR_WEIGHT) {
-        None | Some(AttributeValue::Null(true)) => None,
-        Some(_) => Some(number(item, PRIOR_WEIGHT)?),
-    };
+    let prior_weight = optional_number(item, PRIOR_WEIGHT)?;
     Ok(DrainRecord {
+        fired_at: optional_number(item, FIRED_AT)?,
+        resolved_at: optional_number(item, RESOLVED_AT)?,
         alert_key: string(item, ALERT_KEY)?,
         status,
         prior_weight,
@@ -376,6 +473,8 @@ mod tests {
             action_id: "lbp-drain-1".into(),
             created_at: "2026-12-02T06:01:02Z".into(),
             expires_at: 1_796_000_000,
+            fired_at: None,
+            resolved_at: None,
         }
     }
 

@@ -70,12 +70,50 @@ impl DrainState for MemoryState {
         let now = super::now_epoch();
         let mut records = self.open()?;
         match records.get(&record.backend) {
-            Some(existing) if !existing.is_expired_at(now) => Ok(Claim::Held(existing.clone())),
-            _ => {
-                records.insert(record.backend.clone(), record.clone());
-                Ok(Claim::Created)
+            Some(existing) if existing.is_expired_at(now) => {}
+            Some(existing) if existing.refuses(record) => {
+                return Ok(Claim::Resolved(existing.clone()));
             }
+            Some(existing) if existing.is_resolution() => {}
+            Some(existing) => return Ok(Claim::Held(existing.clone())),
+            None => {}
         }
+        records.insert(record.backend.clone(), record.clone());
+        Ok(Claim::Created)
+    }
+
+    async fn resolve(
+        &self,
+        backend: &str,
+        alert_key: &str,
+        resolved_at: i64,
+        expires_at: i64,
+    ) -> Result<(), StateError> {
+        check_backend(backend)?;
+        let now = super::now_epoch();
+        let mut records = self.open()?;
+        match records.get(backend) {
+            Some(r) if r.is_expired_at(now) => {}
+            // A newer resolution of the same alert stays.
+            Some(r)
+                if r.is_resolution()
+                    && r.alert_key == alert_key
+                    && r.resolved_at >= Some(resolved_at) =>
+            {
+                return Ok(());
+            }
+            Some(r) if r.is_resolution() => {}
+            Some(r) if r.alert_key != alert_key => {
+                return Err(StateError::Conflict(format!(
+                    "{backend}: held by {}",
+                    r.alert_key
+                )));
+            }
+            _ => {}
+        }
+        let resolution = DrainRecord::resolution(backend, alert_key, resolved_at, expires_at);
+        records.insert(backend.to_string(), resolution);
+        Ok(())
     }
 
     async fn get(&self, backend: &str) -> Result<Option<DrainRecord>, StateError> {
@@ -84,7 +122,7 @@ impl DrainState for MemoryState {
         let records = self.open()?;
         Ok(records
             .get(backend)
-            .filter(|r| !r.is_expired_at(now))
+            .filter(|r| !r.is_expired_at(now) && !r.is_resolution())
             .cloned())
     }
 
@@ -101,6 +139,9 @@ impl DrainState for MemoryState {
             Some(r) if r.is_expired_at(now) => Err(StateError::Conflict(format!(
                 "{backend}: the record expired"
             ))),
+            Some(r) if r.is_resolution() => Err(StateError::Conflict(format!(
+                "{backend}: the alert resolved"
+            ))),
             Some(r) => {
                 r.status = DrainStatus::Drained;
                 Ok(())
@@ -114,6 +155,8 @@ impl DrainState for MemoryState {
         let mut records = self.open()?;
         match records.get(backend) {
             None => Ok(()),
+            // A resolution holds nothing, so there is nothing to release.
+            Some(r) if r.is_resolution() => Ok(()),
             Some(r) if r.alert_key == alert_key => {
                 records.remove(backend);
                 Ok(())

@@ -19,6 +19,13 @@
 //! - **Retried claims.** A claim that failed with [`StateError::Unavailable`] may still have
 //!   been written (a lost answer). Claiming again then returns `Held` with the caller's own
 //!   record: compare `alert_key` and `action_id` to recognise it.
+//! - **Late notifications.** A restore leaves a *resolution* in place of the record
+//!   ([`DrainState::resolve`]: status `resolved`, the alert, and when the source says it
+//!   resolved). It holds nothing: any other alert's claim replaces it. But the same alert's
+//!   claim for a firing that is not newer than that resolution (`fired_at <= resolved_at`, both
+//!   the source's own times) is refused with [`Claim::Resolved`]: a notification delivered
+//!   again, or late, after its resolution drains nothing. A backend keeps one resolution, the
+//!   last; a claim without `fired_at` (a source that gives no time) is not compared.
 //! - **Seen requests.** [`DrainState::note_once`] records a signed request (key `seen:…`, never
 //!   a backend key) until its signature expires, so a replay inside the window is recognised.
 //!   Such an item is not a drain record: `get` is never asked for it.
@@ -29,10 +36,12 @@
 //! |---|---|---|
 //! | `backend` | S | **partition key** (no sort key), built by the caller, e.g. `alb:cn-hangzhou:sgp-1:i-abc:80` |
 //! | `alert_key` | S | the alert that holds the backend, e.g. `alertmanager:fab249b981721bbd` |
-//! | `status` | S | `draining` (change sent or in flight) or `drained` (change confirmed) |
+//! | `status` | S | `draining` (change sent or in flight), `drained` (change confirmed) or `resolved` (a resolution: holds nothing) |
 //! | `prior_weight` | N | the weight (or dial) before the change; absent when unknown |
 //! | `action_id` | S | the drain action's id |
 //! | `created_at` | S | RFC 3339 |
+//! | `fired_at` | N | epoch milliseconds: when the alert fired, as its source says; absent when unknown |
+//! | `resolved_at` | N | epoch milliseconds: when the alert resolved, as its source says (resolutions only) |
 //! | `expires_at` | N | epoch seconds; the table's **TTL attribute** |
 //!
 //! Billing mode and capacity are free to choose; no index is needed. The function needs
@@ -41,10 +50,11 @@
 //!
 //! | operation | request |
 //! |---|---|
-//! | `claim` | `PutItem`, condition `attribute_not_exists(backend) OR expires_at < :now`; when it fails, the holder's item comes back with the error (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), or is read |
+//! | `claim` | `PutItem`, condition `attribute_not_exists(backend) OR expires_at < :now OR (status = resolved AND (alert_key <> :k OR resolved_at < :fired_at))` (without `fired_at`: `... OR status = resolved`); when it fails, the holder's item comes back with the error (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), or is read |
 //! | `get` | `GetItem`, `ConsistentRead: true` |
-//! | `mark_drained` | `UpdateItem` `SET status = :drained`, condition `alert_key = :k AND expires_at >= :now` |
+//! | `mark_drained` | `UpdateItem` `SET status = :drained`, condition `alert_key = :k AND expires_at >= :now AND status <> resolved` |
 //! | `release` | `DeleteItem`, condition `attribute_not_exists(backend) OR alert_key = :k` |
+//! | `resolve` | `PutItem` of the resolution, condition `attribute_not_exists(backend) OR expires_at < :now OR (status = resolved AND (alert_key <> :k OR resolved_at < :at)) OR (alert_key = :k AND status <> resolved)` |
 //! | `note_once` | `PutItem` of `{backend: "seen:…", alert_key: "seen", status: "seen", created_at, expires_at}`, condition `attribute_not_exists(backend) OR expires_at < :now` |
 //!
 //! An item that cannot be read as a record (a missing or mistyped attribute, an unknown
@@ -77,12 +87,48 @@ pub struct DrainRecord {
     pub created_at: String,
     /// Epoch seconds, the table's TTL attribute: records do not live forever.
     pub expires_at: i64,
+    /// Epoch milliseconds: when the alert fired, by its source's clock (`None`: not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fired_at: Option<i64>,
+    /// Epoch milliseconds: when the alert resolved, by its source's clock (resolutions only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<i64>,
 }
 
 impl DrainRecord {
     /// Whether the record is past its expiry at `now` (epoch seconds), and so absent.
     pub fn is_expired_at(&self, now: i64) -> bool {
         self.expires_at < now
+    }
+
+    /// A resolution left by a restore: it holds nothing.
+    pub fn is_resolution(&self) -> bool {
+        self.status == DrainStatus::Resolved
+    }
+
+    /// Whether this resolution refuses `claim`: the same alert, firing no later than it resolved.
+    pub fn refuses(&self, claim: &DrainRecord) -> bool {
+        self.is_resolution()
+            && self.alert_key == claim.alert_key
+            && match (claim.fired_at, self.resolved_at) {
+                (Some(fired), Some(resolved)) => fired <= resolved,
+                _ => false,
+            }
+    }
+
+    /// The resolution `alert_key` leaves on `backend` at `resolved_at` (epoch ms).
+    pub fn resolution(backend: &str, alert_key: &str, resolved_at: i64, expires_at: i64) -> Self {
+        DrainRecord {
+            backend: backend.to_string(),
+            alert_key: alert_key.to_string(),
+            status: DrainStatus::Resolved,
+            prior_weight: None,
+            action_id: String::new(),
+            created_at: crate::outcome::now(),
+            expires_at,
+            fired_at: None,
+            resolved_at: Some(resolved_at),
+        }
     }
 }
 
@@ -93,6 +139,8 @@ pub enum DrainStatus {
     Draining,
     /// The change was confirmed.
     Drained,
+    /// The alert resolved and the backend was restored: remembered, holding nothing.
+    Resolved,
 }
 
 impl DrainStatus {
@@ -101,6 +149,7 @@ impl DrainStatus {
         match self {
             DrainStatus::Draining => "draining",
             DrainStatus::Drained => "drained",
+            DrainStatus::Resolved => "resolved",
         }
     }
 
@@ -108,6 +157,7 @@ impl DrainStatus {
         match text {
             "draining" => Some(DrainStatus::Draining),
             "drained" => Some(DrainStatus::Drained),
+            "resolved" => Some(DrainStatus::Resolved),
             _ => None,
         }
     }
@@ -127,6 +177,9 @@ pub enum Claim {
     /// A live record already holds the backend (possibly the caller's own, from an earlier
     /// attempt): this one, unchanged.
     Held(DrainRecord),
+    /// The same alert resolved at or after the time this firing gives: a late or repeated
+    /// notification. The resolution, unchanged.
+    Resolved(DrainRecord),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -180,6 +233,18 @@ pub trait DrainState: Send + Sync {
         alert_key: &str,
     ) -> impl Future<Output = Result<(), StateError>> + Send;
 
+    /// Replaces the record `alert_key` holds on `backend` (or nothing, an expired record, or a
+    /// resolution older than `resolved_at`, or another alert's resolution) with its resolution
+    /// at `resolved_at` (epoch ms, the source's time), kept until `expires_at`. A newer
+    /// resolution of the same alert is kept; another alert's live record is a `Conflict`.
+    fn resolve(
+        &self,
+        backend: &str,
+        alert_key: &str,
+        resolved_at: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+
     /// Records `key` (which must start with [`SEEN_PREFIX`]) until `expires_at` (epoch
     /// seconds), in one conditional write: `true` the first time, `false` while an earlier
     /// record of it lives (a replay). An expired record is overwritten.
@@ -222,6 +287,16 @@ impl<T: DrainState> DrainState for Arc<T> {
         alert_key: &str,
     ) -> impl Future<Output = Result<(), StateError>> + Send {
         (**self).release(backend, alert_key)
+    }
+
+    fn resolve(
+        &self,
+        backend: &str,
+        alert_key: &str,
+        resolved_at: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<(), StateError>> + Send {
+        (**self).resolve(backend, alert_key, resolved_at, expires_at)
     }
 
     fn note_once(
@@ -277,7 +352,11 @@ mod tests {
 
     #[test]
     fn status_round_trips() {
-        for s in [DrainStatus::Draining, DrainStatus::Drained] {
+        for s in [
+            DrainStatus::Draining,
+            DrainStatus::Drained,
+            DrainStatus::Resolved,
+        ] {
             assert_eq!(DrainStatus::parse(s.as_str()), Some(s));
             assert_eq!(
                 serde_json::to_value(s).unwrap(),
@@ -297,8 +376,30 @@ mod tests {
             action_id: "x".into(),
             created_at: "2026-01-01T00:00:00Z".into(),
             expires_at: 100,
+            fired_at: None,
+            resolved_at: None,
         };
         assert!(!r.is_expired_at(100));
         assert!(r.is_expired_at(101));
+    }
+
+    #[test]
+    fn a_resolution_refuses_only_its_own_alert_firing_no_later() {
+        let resolved = DrainRecord::resolution("b", "am:1", 2_000, 100);
+        let mut firing = DrainRecord::resolution("b", "am:1", 0, 100);
+        firing.status = DrainStatus::Draining;
+        firing.resolved_at = None;
+        for (fired_at, refused) in [
+            (Some(1_000), true),
+            (Some(2_000), true),
+            (Some(2_001), false),
+            (None, false),
+        ] {
+            firing.fired_at = fired_at;
+            assert_eq!(resolved.refuses(&firing), refused, "{fired_at:?}");
+        }
+        firing.fired_at = Some(1_000);
+        firing.alert_key = "am:2".into();
+        assert!(!resolved.refuses(&firing));
     }
 }
