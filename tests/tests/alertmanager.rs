@@ -97,10 +97,11 @@ fn rfc3339(offset_secs: i64) -> String {
         .unwrap()
 }
 
-fn alert(name: &str, instance: &str, ends_in_secs: i64) -> Value {
+/// An alert that started `started_secs_ago` and ends in `ends_in_secs` (resolved if negative).
+fn alert(name: &str, instance: &str, started_secs_ago: i64, ends_in_secs: i64) -> Value {
     json!({"labels": {"alertname": name, "service": "web", "instance": instance, "severity": "page"},
            "annotations": {"summary": "health check failing"},
-           "startsAt": rfc3339(-60), "endsAt": rfc3339(ends_in_secs), "generatorURL": "http://prometheus/graph"})
+           "startsAt": rfc3339(-started_secs_ago), "endsAt": rfc3339(ends_in_secs), "generatorURL": "http://prometheus/graph"})
 }
 
 async fn eventually(what: &str, timeout: Duration, check: impl Fn() -> bool) {
@@ -133,29 +134,35 @@ async fn alertmanager_fires_and_resolves_through_the_webhook() {
     };
 
     // Fires: drained.
-    am.post(&json!([alert("BackendDown", demo::ALB_SERVERS[0], 3600)]))
-        .await;
+    am.post(&json!([alert(
+        "BackendDown",
+        demo::ALB_SERVERS[0],
+        60,
+        3600
+    )]))
+    .await;
     eventually("server 0 drained", Duration::from_secs(240), || {
         weight(0) == 0
     })
     .await;
     // Resolves: the weight it had comes back.
-    am.post(&json!([alert("BackendDown", demo::ALB_SERVERS[0], -1)]))
+    am.post(&json!([alert("BackendDown", demo::ALB_SERVERS[0], 60, -1)]))
         .await;
     eventually("server 0 restored", Duration::from_secs(60), || {
         weight(0) == 100
     })
     .await;
 
-    // A storm: three backends at once; the guard lets one of three (33%) go, not two (66%).
+    // A storm: three backends at once (server 0 firing anew, after its resolution); the guard
+    // lets one of three (33%) go, not two (66%).
     am.post(&json!([
-        alert("BackendDown", demo::ALB_SERVERS[0], 3600),
-        alert("BackendDown", demo::ALB_SERVERS[1], 3600),
-        alert("BackendDown", demo::ALB_SERVERS[2], 3600)
+        alert("BackendDown", demo::ALB_SERVERS[0], 0, 3600),
+        alert("BackendDown", demo::ALB_SERVERS[1], 0, 3600),
+        alert("BackendDown", demo::ALB_SERVERS[2], 0, 3600)
     ]))
     .await;
     // An alert no route matches.
-    am.post(&json!([alert("DiskFull", demo::ALB_SERVERS[1], 3600)]))
+    am.post(&json!([alert("DiskFull", demo::ALB_SERVERS[1], 0, 3600)]))
         .await;
     let read = || async { s.moto.drain(&s.results_url).await };
     let mut outcomes: Vec<Value> = Vec::new();

@@ -105,32 +105,65 @@ fn webhook<St: DrainState>(
     AlertWebhook::new(DrainEngine::new(routes(), executor, state, emitter), auth)
 }
 
-/// An Alertmanager (or Grafana) notification of the pool alert; `nonce` makes each body unique.
+/// Each case's alert is its own episode (`nonce` names it): the episodes' times increase in
+/// the order their cases first ask, so a case's firing is newer than the resolutions before it
+/// (an older one would be a late notification, which drains nothing). Epoch seconds of the
+/// episode's start; it resolves 60 s later.
+fn episode_start(nonce: &str) -> i64 {
+    static EPISODES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut episodes = EPISODES.lock().unwrap();
+    let index = match episodes.iter().position(|n| n == nonce) {
+        Some(i) => i,
+        None => {
+            episodes.push(nonce.to_string());
+            episodes.len() - 1
+        }
+    };
+    1_764_655_200 + 120 * index as i64
+}
+
+fn rfc3339(epoch: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(epoch)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// An Alertmanager (or Grafana) notification of the pool alert; `nonce` makes each body unique
+/// and names its episode.
 fn notification(status: &str, nonce: &str) -> String {
+    let start = episode_start(nonce);
     let ends = if status == "firing" {
-        "0001-01-01T00:00:00Z"
+        "0001-01-01T00:00:00Z".to_string()
     } else {
-        "2026-12-02T06:10:00Z"
+        rfc3339(start + 60)
     };
     json!({"version": "4", "status": status, "receiver": "lbpilot", "groupKey": "{}:{alertname=\"ApiPoolDegraded\"}",
            "alerts": [{"status": status, "labels": {"alertname": "ApiPoolDegraded", "service": "api"},
                        "annotations": {"summary": format!("case {nonce}")},
-                       "startsAt": "2026-12-02T06:00:00Z", "endsAt": ends, "fingerprint": "fp-api-pool"}]})
+                       "startsAt": rfc3339(start), "endsAt": ends, "fingerprint": "fp-api-pool"}]})
     .to_string()
 }
 
-/// A CloudMonitor callback form of the pool alert.
+/// A CloudMonitor callback form of the pool alert (`nonce` names its episode).
 fn cms_form(state: &str, nonce: &str) -> String {
+    let at = episode_start(nonce) + if state == "OK" { 60 } else { 0 };
     format!(
-        "alertName=ApiPoolDegraded&alertState={state}&metricName=pool_health&metricProject=acs_roma&curValue=1&triggerLevel=CRITICAL&expression=case+{}&timestamp=1764655500",
-        nonce.replace(' ', "+")
+        "alertName=ApiPoolDegraded&alertState={state}&metricName=pool_health&metricProject=acs_roma&curValue=1&triggerLevel=CRITICAL&expression=case+{}&timestamp={}",
+        nonce.replace(' ', "+").replace('/', "%2F"),
+        at * 1000
     )
 }
 
 /// A CloudWatch alarm for the pool, as SNS invokes the function.
 fn sns_event(message_id: &str, state: &str) -> Value {
+    let changed = if state == "OK" {
+        "2026-12-02T06:16:00.000+0000"
+    } else {
+        "2026-12-02T06:06:00.123+0000"
+    };
     let message = json!({"AlarmName": "ApiPoolDegraded", "NewStateValue": state, "OldStateValue": "OK",
-                         "StateChangeTime": "2026-12-02T06:06:00.123+0000", "Region": "US East (N. Virginia)",
+                         "StateChangeTime": changed, "Region": "US East (N. Virginia)",
                          "AlarmArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:ApiPoolDegraded",
                          "AWSAccountId": "123456789012"});
     json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
@@ -307,7 +340,7 @@ fn good_resolved(hook: Hook, nonce: &str) -> Value {
 }
 
 fn alertmanager_cases() -> Vec<Case> {
-    let firing = |name: &str| notification("firing", &format!("am {name}"));
+    let firing = |name: &str| notification("firing", &format!("alertmanager/{name}"));
     let bearer = format!("Bearer {AM_TOKEN}");
     let good_basic = basic(AM_USER, AM_PASSWORD);
     let mut table: Vec<(&str, Headers, &str, Expect)> = vec![
@@ -630,7 +663,7 @@ fn alertmanager_cases() -> Vec<Case> {
 fn grafana_hmac_cases() -> Vec<Case> {
     let mut cases = Vec::new();
     let mut add = |name: &str, build: &Build<'_>, expect| {
-        let body = notification("firing", &format!("grafana-hmac {name}"));
+        let body = notification("firing", &format!("grafana-hmac/{name}"));
         let (headers, sent) = build(&body);
         let refs: Vec<(&str, &str)> = headers
             .iter()
@@ -1071,7 +1104,7 @@ fn grafana_token_cases() -> Vec<Case> {
     table
         .into_iter()
         .map(|(name, headers, expect)| {
-            let body = notification("firing", &format!("grafana-token {name}"));
+            let body = notification("firing", &format!("grafana-token/{name}"));
             let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
             Case {
                 name: format!("grafana-token/{name}"),
@@ -1220,7 +1253,7 @@ fn cloudmonitor_cases() -> Vec<Case> {
                     "/cloudmonitor",
                     &query,
                     &all,
-                    &cms_form("ALERT", name),
+                    &cms_form("ALERT", &format!("cloudmonitor/{name}")),
                     false,
                 ),
                 presented,
@@ -1245,6 +1278,7 @@ async fn every_webhook_credential_is_checked_through_the_handler() {
         h.stack.cloud.clear_requests();
         let hook = h.hook(case.hook);
         let seen = hook.engine().state().seen().len();
+        let records = hook.engine().state().records();
         let (status, body, len) = send(hook, case.event).await;
         check!(
             failures,
@@ -1325,7 +1359,7 @@ async fn every_webhook_credential_is_checked_through_the_handler() {
                 );
                 check!(
                     failures,
-                    hook.engine().state().records().is_empty(),
+                    hook.engine().state().records() == records,
                     "{name}: no drain state"
                 );
                 let outcomes = h.stack.moto.drain(&h.stack.results_url).await;
@@ -1992,8 +2026,18 @@ async fn a_replayed_grafana_request_inside_the_window_acts_once() {
         "one outcome each, none for the replays: {outcomes:?}"
     );
 
-    // A new delivery of the same alert (Grafana re-signs every send) is not a replay.
+    // A new delivery of the same firing (Grafana re-signs every send) is not a replay, but
+    // its alert resolved after it fired: a late notification, which drains nothing.
     let (status, body, _) = send(&hook, signed(&firing, &(now() + 1).to_string())).await;
+    assert_eq!(
+        (status, body["summary"]["duplicates"].as_u64()),
+        (200, Some(1)),
+        "{body}"
+    );
+    assert_eq!(weight(), Some(10));
+    // The alert firing again (a new episode, started after the resolution) drains.
+    let again = notification("firing", "replay-again");
+    let (status, body, _) = send(&hook, signed(&again, &(now() + 2).to_string())).await;
     assert_eq!(
         (status, body["summary"]["drained"].as_u64()),
         (200, Some(1)),
