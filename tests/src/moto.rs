@@ -12,17 +12,22 @@ pub struct Moto {
     pub endpoint: String,
 }
 
-/// `moto_server` from `LBPILOT_MOTO_SERVER`, the workspace's `.venv`, or `PATH`.
-fn moto_server_path() -> PathBuf {
+/// The command that starts moto's server: `LBPILOT_MOTO_SERVER` (a `moto_server` executable)
+/// if set; else `tests/moto/serialized_server.py` (moto answering one request at a time, as
+/// atomic as AWS) under the workspace's `.venv` Python, or `python3`.
+fn moto_command() -> Command {
     if let Ok(p) = std::env::var("LBPILOT_MOTO_SERVER") {
-        return PathBuf::from(p);
+        return Command::new(p);
     }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server");
-    if venv.exists() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let venv = root.join("../.venv/bin/python");
+    let mut command = Command::new(if venv.exists() {
         venv
     } else {
-        PathBuf::from("moto_server")
-    }
+        PathBuf::from("python3")
+    });
+    command.arg(root.join("moto/serialized_server.py"));
+    command
 }
 
 impl Moto {
@@ -30,16 +35,16 @@ impl Moto {
     /// moto binds port 0 itself and the port is read from its start-up line: choosing a free
     /// port first and handing it over left a window in which a parallel test's server took it.
     pub async fn start() -> Moto {
-        let path = moto_server_path();
-        let mut child = Command::new(&path)
+        let mut command = moto_command();
+        let mut child = command
             .args(["-H", "127.0.0.1", "-p", "0"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| {
                 panic!(
-                    "cannot start {} ({e}); run scripts/setup to install moto",
-                    path.display()
+                    "cannot start moto ({:?}: {e}); run scripts/setup to install it",
+                    command.get_program()
                 )
             });
         let stderr = child.stderr.take().expect("piped stderr");
@@ -61,7 +66,7 @@ impl Moto {
             tokio::task::spawn_blocking(move || port_rx.recv_timeout(Duration::from_secs(30)))
                 .await
                 .expect("the port reader")
-                .unwrap_or_else(|_| panic!("moto did not start ({})", path.display()));
+                .unwrap_or_else(|_| panic!("moto did not start ({:?})", command.get_program()));
         let endpoint = format!("http://127.0.0.1:{port}");
         let moto = Moto { child, endpoint };
         let started = Instant::now();
