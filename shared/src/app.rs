@@ -6,22 +6,110 @@ use crate::emitter::SqsEmitter;
 use crate::error::ConfigError;
 use crate::executor::Executor;
 use crate::transport::Transport;
-use aws_config::SdkConfig;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
+use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_types::SdkConfig;
+use aws_types::region::Region;
+use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use std::collections::HashMap;
 
 /// The secret that holds provider keys and webhook secrets, read once per cold start.
 pub const SECRET_ID: &str = "LBPILOT_SECRET_ID";
 
-/// The AWS configuration chain (credentials, region, `AWS_ENDPOINT_URL_*`), loaded once, with
-/// an HTTPS client that trusts the compiled-in roots (crate::tls).
+/// The AWS configuration, from the environment as Lambda sets it, with the HTTPS client the
+/// provider calls use (crate::transport::AwsHttpClient, trusting the compiled-in roots): credentials from `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` (the execution role's, which Lambda puts
+/// there), the region from `AWS_REGION` (else `AWS_DEFAULT_REGION`), and the endpoint from
+/// `AWS_ENDPOINT_URL_<SERVICE>` (e.g. `AWS_ENDPOINT_URL_DYNAMODB`), else `AWS_ENDPOINT_URL`,
+/// unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true. Retries, timeouts and the identity
+/// cache are the SDK's defaults for the latest behavior version.
+///
+/// Not `aws_config::defaults(…)`: its chain (profile files, SSO, web identity, ECS, IMDS, and
+/// the STS client they need) has nothing to find in Lambda and was about 0.5 MiB of every
+/// binary (BENCHMARKS.md).
 pub async fn aws_config() -> Result<SdkConfig, ConfigError> {
-    let http = crate::tls::aws_http_client().map_err(|e| {
+    let transport = Transport::new().map_err(|e| {
         ConfigError::new("TLS", format!("the AWS HTTPS client could not start: {e}"))
     })?;
-    Ok(aws_config::defaults(aws_config::BehaviorVersion::latest())
+    Ok(sdk_config(
+        |name| std::env::var(name).ok(),
+        SharedHttpClient::new(crate::transport::AwsHttpClient::new(&transport)),
+    ))
+}
+
+/// [`aws_config`] with the environment given (tests).
+pub fn sdk_config(env: impl Fn(&str) -> Option<String>, http: SharedHttpClient) -> SdkConfig {
+    let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    let mut builder = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
         .http_client(http)
-        .load()
-        .await)
+        .credentials_provider(SharedCredentialsProvider::new(EnvCredentials));
+    builder.set_region(
+        env("AWS_REGION")
+            .or_else(|| env("AWS_DEFAULT_REGION"))
+            .map(Region::new),
+    );
+    let ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if !ignore {
+        builder.set_endpoint_url(env("AWS_ENDPOINT_URL"));
+        let urls: HashMap<String, String> = ["SQS", "DYNAMODB", "SECRETS_MANAGER"]
+            .into_iter()
+            .filter_map(|service| {
+                env(&format!("AWS_ENDPOINT_URL_{service}")).map(|url| (service.to_string(), url))
+            })
+            .collect();
+        builder.set_service_config(Some(ServiceEndpoints(urls)));
+    }
+    builder.build()
+}
+
+/// `AWS_ENDPOINT_URL_<SERVICE>` for the clients lbpilot uses, as the SDK asks for it (by service
+/// id: "SQS", "DynamoDB", "Secrets Manager").
+#[derive(Debug)]
+struct ServiceEndpoints(HashMap<String, String>);
+
+impl LoadServiceConfig for ServiceEndpoints {
+    fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
+        if key.env() != "AWS_ENDPOINT_URL" {
+            return None;
+        }
+        let service = key
+            .service_id()
+            .to_ascii_uppercase()
+            .replace([' ', '-'], "_");
+        self.0.get(&service).cloned()
+    }
+}
+
+/// The environment's credentials, read when the SDK's identity cache asks for them (as
+/// aws-config's environment provider does).
+#[derive(Debug)]
+struct EnvCredentials;
+
+impl ProvideCredentials for EnvCredentials {
+    fn provide_credentials<'a>(&'a self) -> provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        provider::future::ProvideCredentials::ready(
+            match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+                (Some(key), Some(secret)) => Ok(Credentials::new(
+                    key,
+                    secret,
+                    var("AWS_SESSION_TOKEN"),
+                    None,
+                    "Environment",
+                )),
+                _ => Err(provider::error::CredentialsError::not_loaded(
+                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set",
+                )),
+            },
+        )
+    }
 }
 
 /// The environment, overlaid with the JSON object in the Secrets Manager secret named by
@@ -118,4 +206,70 @@ pub async fn fail_init(error: ConfigError) -> ! {
             .await;
     }
     std::process::exit(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> SdkConfig {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        sdk_config(
+            |name| vars.get(name).cloned(),
+            SharedHttpClient::new(crate::transport::AwsHttpClient::new(
+                &Transport::new().unwrap(),
+            )),
+        )
+    }
+
+    fn endpoint(config: &SdkConfig, service: &str) -> Option<String> {
+        config
+            .service_config()
+            .and_then(|c| {
+                c.load_config(
+                    ServiceConfigKey::builder()
+                        .service_id(service)
+                        .env("AWS_ENDPOINT_URL")
+                        .profile("endpoint_url")
+                        .build()
+                        .unwrap(),
+                )
+            })
+            .or_else(|| config.endpoint_url().map(str::to_string))
+    }
+
+    #[test]
+    fn region_and_endpoints_come_from_the_environment() {
+        let c = config(&[
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:7000"),
+        ]);
+        assert_eq!(c.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(
+            endpoint(&c, "SQS").as_deref(),
+            Some("http://127.0.0.1:5000")
+        );
+        assert_eq!(
+            endpoint(&c, "DynamoDB").as_deref(),
+            Some("http://127.0.0.1:8000")
+        );
+        assert_eq!(
+            endpoint(&c, "Secrets Manager").as_deref(),
+            Some("http://127.0.0.1:7000")
+        );
+        let c = config(&[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+        ]);
+        assert_eq!(c.region().map(|r| r.as_ref()), Some("us-east-1"));
+        assert_eq!(endpoint(&c, "SQS"), None);
+        assert!(config(&[]).region().is_none());
+    }
 }

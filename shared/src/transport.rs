@@ -140,3 +140,106 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     text
 }
+
+/// The AWS SDK clients' HTTP client: the same reqwest client (hyper, rustls over the compiled-in
+/// roots, its connection pool) as the provider calls, instead of aws-smithy's own hyper client,
+/// which linked a second HTTP stack and HTTP/2 into every binary (BENCHMARKS.md). The SDK's
+/// requests are all in memory (SQS, DynamoDB and Secrets Manager JSON); the connect timeout is
+/// the client's ([`Transport::new`]: 3 s, the SDK's default 3.1 s), a read timeout the SDK
+/// sets bounds the whole call.
+#[derive(Debug, Clone)]
+pub struct AwsHttpClient {
+    client: reqwest::Client,
+}
+
+impl AwsHttpClient {
+    pub fn new(transport: &Transport) -> Self {
+        Self {
+            client: transport.client.clone(),
+        }
+    }
+}
+
+impl aws_smithy_runtime_api::client::http::HttpClient for AwsHttpClient {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        aws_smithy_runtime_api::client::http::SharedHttpConnector::new(AwsConnector {
+            client: self.client.clone(),
+            read_timeout: settings.read_timeout(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct AwsConnector {
+    client: reqwest::Client,
+    read_timeout: Option<Duration>,
+}
+
+impl aws_smithy_runtime_api::client::http::HttpConnector for AwsConnector {
+    fn call(
+        &self,
+        request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+        use aws_smithy_runtime_api::client::result::ConnectorError;
+        let client = self.client.clone();
+        let read_timeout = self.read_timeout;
+        aws_smithy_runtime_api::client::http::HttpConnectorFuture::new(async move {
+            let method = reqwest::Method::from_bytes(request.method().as_bytes())
+                .map_err(|e| ConnectorError::user(e.into()))?;
+            let Some(body) = request.body().bytes() else {
+                return Err(ConnectorError::user(
+                    "a streaming request body is not supported".into(),
+                ));
+            };
+            let mut builder = client.request(method, request.uri());
+            for (name, value) in request.headers().iter_bytes() {
+                builder = builder.header(name, value);
+            }
+            if let Some(timeout) = read_timeout {
+                builder = builder.timeout(timeout);
+            }
+            let response = builder
+                .body(body.to_vec())
+                .send()
+                .await
+                .map_err(aws_error)?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let bytes = response.bytes().await.map_err(aws_error)?;
+            let mut out = aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+                status
+                    .try_into()
+                    .map_err(|e: aws_smithy_runtime_api::http::HttpError| {
+                        ConnectorError::other(e.into(), None)
+                    })?,
+                aws_smithy_types::body::SdkBody::from(bytes),
+            );
+            for (name, value) in &headers {
+                if let Ok(value) = value.to_str() {
+                    let _ = out
+                        .headers_mut()
+                        .try_append(name.as_str().to_owned(), value.to_owned());
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// Connect failures were never sent; the others may have been (the SDK's retry decides).
+fn aws_error(e: reqwest::Error) -> aws_smithy_runtime_api::client::result::ConnectorError {
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    if e.is_timeout() {
+        ConnectorError::timeout(e.into())
+    } else if e.is_connect() {
+        ConnectorError::io(e.into()).never_connected()
+    } else if e.is_request() || e.is_body() || e.is_decode() {
+        ConnectorError::io(e.into())
+    } else {
+        ConnectorError::other(e.into(), None)
+    }
+}

@@ -199,9 +199,11 @@ pub fn dynamodb_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&sdk_config(endpoint))
 }
 
-/// AWS settings for a local endpoint: a region and dummy credentials, as moto accepts.
-pub fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
+/// AWS settings for a local endpoint: a region and dummy credentials, as moto accepts, over
+/// the functions' own HTTP client (lbpilot::transport::AwsHttpClient).
+pub fn sdk_config(endpoint: &str) -> aws_types::SdkConfig {
+    let transport = lbpilot::transport::Transport::new().expect("the HTTP client");
+    aws_types::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(
@@ -213,6 +215,9 @@ pub fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
                 "lbpilot-tests",
             )),
         )
+        .http_client(aws_smithy_runtime_api::client::http::SharedHttpClient::new(
+            lbpilot::transport::AwsHttpClient::new(&transport),
+        ))
         .endpoint_url(endpoint)
         .build()
 }

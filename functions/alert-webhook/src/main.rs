@@ -23,7 +23,7 @@ async fn init() -> Result<AlertWebhook<DynamoState, SqsEmitter>, ConfigError> {
     ))
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lbpilot::telemetry::init();
     let webhook = &match init().await {

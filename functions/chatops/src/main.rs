@@ -18,7 +18,7 @@ async fn init() -> Result<ChatOps<SqsCommandQueue>, ConfigError> {
     Ok(ChatOps::new(signing_secret, aliases, executor, queue))
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lbpilot::telemetry::init();
     let chatops = &match init().await {

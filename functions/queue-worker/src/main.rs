@@ -21,7 +21,7 @@ async fn init() -> Result<QueueWorker<SqsEmitter>, ConfigError> {
     Ok(QueueWorker::new(executor, emitter, concurrency).with_replier(replier))
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lbpilot::telemetry::init();
     let worker = &match init().await {

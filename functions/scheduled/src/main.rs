@@ -12,7 +12,7 @@ async fn init() -> Result<Scheduler<SqsEmitter>, ConfigError> {
     Ok(Scheduler::new(app.executor, app.emitter))
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lbpilot::telemetry::init();
     let scheduler = &match init().await {
