@@ -10,10 +10,9 @@ use lbpilot::endpoints::Endpoints;
 use lbpilot::executor::Executor;
 use lbpilot::outcome::Outcome;
 use lbpilot::retry::RetryPolicy;
-use lbpilot::state::{Claim, DrainRecord, DrainState, MemoryState, StateError};
 use lbpilot::transport::Transport;
 use serde_json::Value;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -129,55 +128,5 @@ impl CommandQueue for LastQueue {
         let mut sent = self.0.lock().expect("not poisoned");
         sent.push((action.clone(), group.to_string(), reply.clone()));
         Ok(format!("fuzz-{}", sent.len()))
-    }
-}
-
-/// The drain state in memory, emptied by `reset` before each input: the webhook remembers
-/// Grafana signatures (replays are refused), and a state carried from one input to the next
-/// would make runs depend on their order and grow without bound.
-#[derive(Debug, Default)]
-pub struct FreshState(Mutex<Arc<MemoryState>>);
-
-impl FreshState {
-    pub fn reset(&self) {
-        *self.0.lock().expect("not poisoned") = Arc::default();
-    }
-
-    fn current(&self) -> Arc<MemoryState> {
-        self.0.lock().expect("not poisoned").clone()
-    }
-}
-
-impl DrainState for FreshState {
-    async fn claim(&self, record: &DrainRecord) -> Result<Claim, StateError> {
-        self.current().claim(record).await
-    }
-
-    async fn get(&self, backend: &str) -> Result<Option<DrainRecord>, StateError> {
-        self.current().get(backend).await
-    }
-
-    async fn mark_drained(&self, backend: &str, alert_key: &str) -> Result<(), StateError> {
-        self.current().mark_drained(backend, alert_key).await
-    }
-
-    async fn release(&self, backend: &str, alert_key: &str) -> Result<(), StateError> {
-        self.current().release(backend, alert_key).await
-    }
-
-    async fn resolve(
-        &self,
-        backend: &str,
-        alert_key: &str,
-        resolved_at: i64,
-        expires_at: i64,
-    ) -> Result<(), StateError> {
-        self.current()
-            .resolve(backend, alert_key, resolved_at, expires_at)
-            .await
-    }
-
-    async fn note_once(&self, key: &str, expires_at: i64) -> Result<bool, StateError> {
-        self.current().note_once(key, expires_at).await
     }
 }

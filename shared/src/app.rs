@@ -18,8 +18,15 @@ use std::collections::HashMap;
 /// The secret that holds provider keys and webhook secrets, read once per cold start.
 pub const SECRET_ID: &str = "LBPILOT_SECRET_ID";
 
-/// The AWS configuration, from the environment as Lambda sets it, with the HTTPS client the
-/// provider calls use (crate::transport::AwsHttpClient, trusting the compiled-in roots): credentials from `AWS_ACCESS_KEY_ID`,
+/// The process's one HTTP client (provider calls, Slack replies and, through
+/// [`aws_config`], the AWS SDK): built once per cold start, so one TLS setup and one pool.
+pub fn transport() -> Result<Transport, ConfigError> {
+    Transport::new()
+        .map_err(|e| ConfigError::new("TLS", format!("the HTTP client could not start: {e}")))
+}
+
+/// The AWS configuration, from the environment as Lambda sets it, sending through `transport`
+/// (crate::transport::AwsHttpClient): credentials from `AWS_ACCESS_KEY_ID`,
 /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` (the execution role's, which Lambda puts
 /// there), the region from `AWS_REGION` (else `AWS_DEFAULT_REGION`), and the endpoint from
 /// `AWS_ENDPOINT_URL_<SERVICE>` (e.g. `AWS_ENDPOINT_URL_DYNAMODB`), else `AWS_ENDPOINT_URL`,
@@ -29,14 +36,11 @@ pub const SECRET_ID: &str = "LBPILOT_SECRET_ID";
 /// Not `aws_config::defaults(…)`: its chain (profile files, SSO, web identity, ECS, IMDS, and
 /// the STS client they need) has nothing to find in Lambda and was about 0.5 MiB of every
 /// binary (BENCHMARKS.md).
-pub async fn aws_config() -> Result<SdkConfig, ConfigError> {
-    let transport = Transport::new().map_err(|e| {
-        ConfigError::new("TLS", format!("the AWS HTTPS client could not start: {e}"))
-    })?;
-    Ok(sdk_config(
+pub fn aws_config(transport: &Transport) -> SdkConfig {
+    sdk_config(
         |name| std::env::var(name).ok(),
-        SharedHttpClient::new(crate::transport::AwsHttpClient::new(&transport)),
-    ))
+        SharedHttpClient::new(crate::transport::AwsHttpClient::new(transport)),
+    )
 }
 
 /// [`aws_config`] with the environment given (tests).
@@ -156,12 +160,6 @@ async fn read_secret(aws: &SdkConfig, id: &str) -> Result<HashMap<String, String
         .collect()
 }
 
-pub fn executor(config: ExecutorConfig) -> Result<Executor, ConfigError> {
-    let transport = Transport::new()
-        .map_err(|e| ConfigError::new("TLS", format!("the HTTP client could not start: {e}")))?;
-    Ok(Executor::new(config, transport))
-}
-
 /// What every function builds once per cold start.
 pub struct App {
     pub aws: SdkConfig,
@@ -172,9 +170,10 @@ pub struct App {
 
 /// The executor and the results-queue emitter, from the environment and the secret.
 pub async fn from_env() -> Result<App, ConfigError> {
-    let aws = aws_config().await?;
+    let transport = transport()?;
+    let aws = aws_config(&transport);
     let settings = settings(&aws).await?;
-    let executor = executor(ExecutorConfig::from_settings(&settings)?)?;
+    let executor = Executor::new(ExecutorConfig::from_settings(&settings)?, transport);
     let queue_url = settings.required("LBPILOT_RESULTS_QUEUE_URL")?;
     let emitter = SqsEmitter::new(aws_sdk_sqs::Client::new(&aws), queue_url);
     Ok(App {

@@ -32,7 +32,7 @@ fn worker() -> QueueWorker<MemorySink> {
     );
     let config = ExecutorConfig::from_settings(&Settings::from_map(vars)).unwrap();
     QueueWorker::new(
-        lbpilot::app::executor(config).unwrap(),
+        lbpilot::executor::Executor::new(config, lbpilot::app::transport().unwrap()),
         MemorySink::default(),
         4,
     )

@@ -50,6 +50,14 @@ pub fn executor_env(cloud: &FakeCloud) -> HashMap<String, String> {
     .into()
 }
 
+/// An executor with `env`'s settings and an HTTP client of its own.
+pub fn executor(env: &HashMap<String, String>) -> lbpilot::executor::Executor {
+    lbpilot::executor::Executor::new(
+        executor_config(env),
+        lbpilot::app::transport().expect("the HTTP client"),
+    )
+}
+
 pub fn executor_config(env: &HashMap<String, String>) -> ExecutorConfig {
     ExecutorConfig::from_settings(&Settings::from_map(env.clone()))
         .expect("valid test configuration")
@@ -80,7 +88,7 @@ impl Stack {
         for (k, v) in overrides {
             env.insert(k.to_string(), v.to_string());
         }
-        let executor = lbpilot::app::executor(executor_config(&env)).expect("executor");
+        let executor = executor(&env);
         let worker = QueueWorker::new(
             executor,
             SqsEmitter::new(moto.sqs(), results_url.clone()),
@@ -97,7 +105,7 @@ impl Stack {
 
     /// An executor and a results-queue emitter like the worker's, for another trigger.
     pub fn parts(&self) -> (lbpilot::executor::Executor, SqsEmitter) {
-        let executor = lbpilot::app::executor(executor_config(&self.env)).expect("executor");
+        let executor = executor(&self.env);
         (
             executor,
             SqsEmitter::new(self.moto.sqs(), self.results_url.clone()),

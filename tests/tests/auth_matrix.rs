@@ -21,6 +21,7 @@ use lbpilot::emitter::SqsEmitter;
 use lbpilot::http_event::HttpRequestEvent;
 use lbpilot::state::{DrainState, DynamoState, MemoryState};
 use lbpilot::triggers::alerts::{AlertWebhook, WebhookAuth};
+use lbpilot_tests::check;
 use lbpilot_tests::fakes::{Product, demo};
 use lbpilot_tests::harness::{
     ChatStack, Stack, function_url_event, hmac_hex, slack_form, slack_signature,
@@ -29,16 +30,6 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
-
-/// Records a failed check (its message names the case) instead of stopping at the first, so a
-/// run shows every case that fails.
-macro_rules! check {
-    ($failures:expr, $cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            $failures.push(format!($($msg)+));
-        }
-    };
-}
 
 const AM_TOKEN: &str = "am-bearer-7Kq2xZ9wLm";
 const AM_USER: &str = "alertmanager";

@@ -21,6 +21,7 @@ use lbpilot::http_event::{HttpRequestEvent, MAX_BODY_BYTES};
 use lbpilot::state::MemoryState;
 use lbpilot::triggers::alerts::{AlertWebhook, WebhookAuth};
 use lbpilot::triggers::sqs::QueueWorker;
+use lbpilot_tests::check;
 use lbpilot_tests::fakes::demo;
 use lbpilot_tests::harness::{
     ChatStack, Stack, function_url_event, hmac_hex, receive_as_event, slack_signature,
@@ -29,16 +30,6 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
-
-/// Records a failed check (its message names the case) instead of stopping at the first, so a
-/// run shows every case that fails.
-macro_rules! check {
-    ($failures:expr, $cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            $failures.push(format!($($msg)+));
-        }
-    };
-}
 
 const AM_TOKEN: &str = "am-bearer-hostile-0001";
 const GRAFANA_SECRET: &str = "grafana-hmac-hostile-0001";

@@ -335,10 +335,8 @@ async fn latency_past_the_deadline_is_cut_short_and_retried_later() {
 async fn a_results_queue_that_refuses_outcomes_fails_the_records() {
     let s = Stack::start().await;
     let missing_queue = format!("{}/123456789012/no-such-queue", s.moto.endpoint);
-    let executor = lbpilot::app::executor(lbpilot_tests::harness::executor_config(
-        &lbpilot_tests::harness::executor_env(&s.cloud),
-    ))
-    .unwrap();
+    let executor =
+        lbpilot_tests::harness::executor(&lbpilot_tests::harness::executor_env(&s.cloud));
     let worker = lbpilot::triggers::sqs::QueueWorker::new(
         executor,
         lbpilot::emitter::SqsEmitter::new(s.moto.sqs(), missing_queue),

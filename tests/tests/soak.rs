@@ -41,7 +41,7 @@ use lbpilot::triggers::sqs::QueueWorker;
 use lbpilot_tests::fakes::{
     FakeCloud, FaultKind, FaultMix, MixRule, Product, RecordedRequest, Seed, SlbBackend, demo,
 };
-use lbpilot_tests::harness::{actions, event_of_messages, executor_config, executor_env};
+use lbpilot_tests::harness::{actions, event_of_messages, executor_env};
 use lbpilot_tests::moto::Moto;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -816,7 +816,7 @@ async fn soak_thousands_of_messages_through_faults_lose_nothing_and_apply_nothin
         "LBPILOT_REQUEST_TIMEOUT_MS".into(),
         REQUEST_TIMEOUT_MS.to_string(),
     );
-    let executor = lbpilot::app::executor(executor_config(&env)).expect("executor");
+    let executor = lbpilot_tests::harness::executor(&env);
     let sink = CountingSink {
         inner: results_urls
             .iter()

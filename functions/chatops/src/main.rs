@@ -6,12 +6,14 @@ use lbpilot::chatops::ChatOps;
 use lbpilot::chatops::queue::SqsCommandQueue;
 use lbpilot::config::ExecutorConfig;
 use lbpilot::error::ConfigError;
+use lbpilot::executor::Executor;
 use lbpilot::http_event::HttpRequestEvent;
 
 async fn init() -> Result<ChatOps<SqsCommandQueue>, ConfigError> {
-    let aws = lbpilot::app::aws_config().await?;
+    let transport = lbpilot::app::transport()?;
+    let aws = lbpilot::app::aws_config(&transport);
     let settings = lbpilot::app::settings(&aws).await?;
-    let executor = lbpilot::app::executor(ExecutorConfig::from_settings(&settings)?)?;
+    let executor = Executor::new(ExecutorConfig::from_settings(&settings)?, transport);
     let (signing_secret, aliases) = ChatOps::<SqsCommandQueue>::settings(&settings)?;
     let queue_url = settings.required("LBPILOT_COMMAND_QUEUE_URL")?;
     let queue = SqsCommandQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url);

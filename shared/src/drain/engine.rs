@@ -56,17 +56,15 @@ fn now_secs() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// An alert's own time (RFC 3339) in epoch milliseconds; `None` when absent, unreadable or
-/// Go's zero time (unset).
-fn source_millis(at: Option<&str>) -> Option<i64> {
-    let at =
-        time::OffsetDateTime::parse(at?, &time::format_description::well_known::Rfc3339).ok()?;
+/// When the alert entered its status (fired, or resolved), by its source's clock, in epoch
+/// milliseconds; `None` when the source gave no readable time (Go's zero time means unset).
+fn changed_at_millis(alert: &Alert) -> Option<i64> {
+    let at = time::OffsetDateTime::parse(
+        alert.changed_at.as_deref()?,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .ok()?;
     (at.year() > 1970).then(|| (at.unix_timestamp_nanos() / 1_000_000) as i64)
-}
-
-/// When a resolved alert resolved, by its source (epoch ms).
-fn resolved_at(alert: &Alert) -> Option<i64> {
-    source_millis(alert.changed_at.as_deref())
 }
 
 fn short_hash(parts: &[&str]) -> String {
@@ -391,7 +389,7 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                 action_id: token.clone(),
                 created_at: crate::outcome::now(),
                 expires_at: now_secs() + RECORD_TTL_SECS,
-                fired_at: source_millis(c.alert.changed_at.as_deref()),
+                fired_at: changed_at_millis(c.alert),
                 resolved_at: None,
             };
             match self.engine.state.claim(&record).await {
@@ -475,7 +473,7 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                 // earlier episode, delivered late: undoing the newer drain would be wrong.
                 Ok(Some(r))
                     if r.fired_at
-                        .zip(resolved_at(c.alert))
+                        .zip(changed_at_millis(c.alert))
                         .is_some_and(|(f, at)| at < f) =>
                 {
                     summary.duplicates += 1;
@@ -523,7 +521,7 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                 summary.restored += batch.len();
                 for (c, _, _, had_record) in batch {
                     // Remember when it resolved (so a late firing drains nothing), else forget.
-                    let result = match resolved_at(c.alert) {
+                    let result = match changed_at_millis(c.alert) {
                         Some(at) => {
                             let expires = now_secs() + RECORD_TTL_SECS;
                             let key = c.alert.key();

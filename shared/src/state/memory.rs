@@ -27,6 +27,12 @@ impl MemoryState {
         *self.fail_next.lock().expect("not poisoned") = n;
     }
 
+    /// Forgets every record and noted key (a fresh table).
+    pub fn clear(&self) {
+        self.records.lock().expect("not poisoned").clear();
+        self.seen.lock().expect("not poisoned").clear();
+    }
+
     /// Every stored record, expired ones included, by backend.
     pub fn records(&self) -> Vec<DrainRecord> {
         let mut all: Vec<DrainRecord> = self

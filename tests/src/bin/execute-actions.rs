@@ -13,7 +13,8 @@ use tokio::time::Instant;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let executor = lbpilot::app::executor(ExecutorConfig::from_env()?)?;
+    let executor =
+        lbpilot::executor::Executor::new(ExecutorConfig::from_env()?, lbpilot::app::transport()?);
     for (n, line) in std::io::stdin().lock().lines().enumerate() {
         let line = line?;
         if line.trim().is_empty() {
