@@ -7,7 +7,7 @@ use lbpilot::drain::engine::DrainEngine;
 use lbpilot::drain::routes::Routes;
 use lbpilot::emitter::SqsEmitter;
 use lbpilot::http_event::HttpRequestEvent;
-use lbpilot::state::{DrainStatus, MemoryState};
+use lbpilot::state::{Claim, DrainRecord, DrainState, DrainStatus, MemoryState};
 use lbpilot::triggers::alerts::{AlertWebhook, WebhookAuth};
 use lbpilot_tests::fakes::{Product, demo};
 use lbpilot_tests::harness::Stack;
@@ -233,6 +233,13 @@ async fn grouped_alerts_become_one_call_and_the_guard_refuses_the_rest() {
         "one call for both"
     );
     assert_eq!((h.weight(0), h.weight(1), h.weight(2)), (0, 0, 100));
+    let held: Vec<String> = h.state().records().into_iter().map(|r| r.backend).collect();
+    assert_eq!(
+        held.len(),
+        2,
+        "the refused backend's claim was released: {held:?}"
+    );
+    assert!(!held.iter().any(|b| b.contains(demo::ALB_SERVERS[2])));
     let refused: Vec<Value> = h
         .outcomes()
         .await
@@ -247,6 +254,57 @@ async fn grouped_alerts_become_one_call_and_the_guard_refuses_the_rest() {
             .contains("min_active"),
         "{}",
         refused[0]
+    );
+}
+
+#[tokio::test]
+async fn a_redelivered_drain_is_held_to_the_guard_too() {
+    // An earlier attempt claimed the backend and failed before changing it (its record is
+    // still `draining`); meanwhile another backend went out. The redelivery must not bypass
+    // the guard because the claim is its own.
+    let h = Hook::start(routes(100, 2)).await;
+    let first = alert("firing", "BackendDown", demo::ALB_SERVERS[0], json!({}));
+    let fingerprint = first["fingerprint"].as_str().unwrap().to_string();
+    let key = format!(
+        "alb:cn-hangzhou:{}:{}:{}",
+        demo::ALB_GROUP,
+        demo::ALB_SERVERS[0],
+        demo::ALB_PORT
+    );
+    let earlier = DrainRecord {
+        backend: key.clone(),
+        alert_key: format!("alertmanager:{fingerprint}"),
+        status: DrainStatus::Draining,
+        prior_weight: Some(30),
+        action_id: "token-of-the-earlier-attempt".into(),
+        created_at: "2026-12-02T06:00:01Z".into(),
+        expires_at: i64::MAX,
+        fired_at: None,
+        resolved_at: None,
+    };
+    assert_eq!(h.state().claim(&earlier).await.unwrap(), Claim::Created);
+    let other = notification(
+        "firing",
+        vec![alert(
+            "firing",
+            "BackendDown",
+            demo::ALB_SERVERS[1],
+            json!({}),
+        )],
+    );
+    let (_, answer) = h.post(&other, Some(TOKEN)).await;
+    assert_eq!(answer["summary"]["drained"], 1, "{answer}");
+
+    let (status, answer) = h
+        .post(&notification("firing", vec![first]), Some(TOKEN))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["summary"]["refused"], 1, "{answer}");
+    assert_eq!(h.weight(0), 100, "min_active 2 of 3 keeps it in service");
+    assert_eq!(
+        h.state().get(&key).await.unwrap(),
+        None,
+        "and its claim is let go"
     );
 }
 

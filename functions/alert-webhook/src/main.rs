@@ -11,6 +11,10 @@ use lbpilot::triggers::alerts::{AlertWebhook, WebhookAuth};
 use lbpilot::triggers::deadline_of;
 use serde_json::Value;
 
+// The workspace Cargo.toml says why (at the mimalloc dependency).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 async fn init() -> Result<AlertWebhook<DynamoState, SqsEmitter>, ConfigError> {
     let app = lbpilot::app::from_env().await?;
     let routes = Routes::load(&app.settings.required(routes::SETTING)?)?;

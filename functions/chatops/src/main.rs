@@ -9,6 +9,10 @@ use lbpilot::error::ConfigError;
 use lbpilot::executor::Executor;
 use lbpilot::http_event::HttpRequestEvent;
 
+// The workspace Cargo.toml says why (at the mimalloc dependency).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 async fn init() -> Result<ChatOps<SqsCommandQueue>, ConfigError> {
     let transport = lbpilot::app::transport()?;
     let aws = lbpilot::app::aws_config(&transport);

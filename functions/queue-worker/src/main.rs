@@ -6,6 +6,10 @@ use lbpilot::emitter::SqsEmitter;
 use lbpilot::error::ConfigError;
 use lbpilot::triggers::{deadline_of, sqs::QueueWorker};
 
+// The workspace Cargo.toml says why (at the mimalloc dependency).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 async fn init() -> Result<QueueWorker<SqsEmitter>, ConfigError> {
     let lbpilot::app::App {
         executor,

@@ -7,6 +7,10 @@ use lbpilot::error::ConfigError;
 use lbpilot::triggers::{deadline_of, schedule::Scheduler};
 use serde_json::Value;
 
+// The workspace Cargo.toml says why (at the mimalloc dependency).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 async fn init() -> Result<Scheduler<SqsEmitter>, ConfigError> {
     let app = lbpilot::app::from_env().await?;
     Ok(Scheduler::new(app.executor, app.emitter))

@@ -1,7 +1,7 @@
-//! Alerts to drains and restores: match each alert to a route, read the group, refuse what the
-//! blast-radius guard forbids, remember the weight before in the state table (one active change
-//! per backend, repeats harmless), change as few times as the provider's batch limit allows,
-//! and report every decision as an outcome.
+//! Alerts to drains and restores: match each alert to a route, read the group, claim each
+//! backend in the state table (one active change per backend, the weight before, repeats
+//! harmless), let go of what the blast-radius guard refuses, change as few times as the
+//! provider's batch limit allows, and report every decision as an outcome.
 
 use super::routes::{Route, Routes};
 use crate::action::{Action, Operation};
@@ -268,6 +268,44 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
         }
     }
 
+    /// Why draining one more of `in_service` (of `total`) backends is refused, if it is.
+    fn guard_refusal(&self, in_service: usize, total: usize) -> Option<String> {
+        let (min_active, max_percent) = (self.route.min_active, self.route.max_drained_percent);
+        let left = in_service.saturating_sub(1);
+        let drained_after = total - in_service + 1;
+        if left < min_active {
+            Some(format!(
+                "draining it would leave {left} of {total} backends in service, below min_active {min_active}"
+            ))
+        } else if drained_after * 100 > max_percent as usize * total {
+            Some(format!(
+                "draining it would take {drained_after} of {total} backends out of service, over max_drained_percent {max_percent}"
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// A repeat, or a backend another alert holds: reported, not acted on.
+    fn skipped(
+        &self,
+        reason: &str,
+        c: &Candidate<'_>,
+        summary: &mut Summary,
+        outcomes: &mut Vec<Outcome>,
+    ) {
+        summary.duplicates += 1;
+        outcomes.push(self.decision(Status::Skipped, reason, c.alert, Some(&c.key)));
+    }
+
+    /// Lets go of this alert's record on a backend it will not change (none: nothing to do).
+    async fn release_refused(&self, c: &Candidate<'_>, alert_key: &str, summary: &mut Summary) {
+        if let Err(e) = self.engine.state.release(&c.key, alert_key).await {
+            tracing::warn!(backend = %c.key, error = %e, "releasing a refused claim failed");
+            summary.retry |= e.is_retryable();
+        }
+    }
+
     fn decision(
         &self,
         status: Status,
@@ -308,45 +346,14 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
         };
         let mut in_service = group.in_service();
         let total = group.members.len();
-        // (candidate, weight before, episode token): a new drain gets a new token, so a drain
-        // after a restore is a new change (a new ALB ClientToken), while a retry reuses it.
-        let mut admitted: Vec<(Candidate, Option<i64>, String)> = Vec::new();
+        // Claim first: the one conditional write also says who holds the backend, so the
+        // common case costs no read. A claim the guard then refuses is released.
+        let mut claimed = Vec::new();
         for c in candidates {
             let alert_key = c.alert.key();
-            match self.engine.state.get(&c.key).await {
-                Err(e) => {
-                    self.state_failed("read", &e, &c, summary, outcomes);
-                    continue;
-                }
-                Ok(Some(r)) if r.alert_key == alert_key && r.status == DrainStatus::Drained => {
-                    summary.duplicates += 1;
-                    outcomes.push(self.decision(
-                        Status::Skipped,
-                        "already drained for this alert (a repeated notification)",
-                        c.alert,
-                        Some(&c.key),
-                    ));
-                    continue;
-                }
-                Ok(Some(r)) if r.alert_key != alert_key => {
-                    summary.duplicates += 1;
-                    outcomes.push(self.decision(
-                        Status::Skipped,
-                        &format!("already drained for another alert ({})", r.alert_key),
-                        c.alert,
-                        Some(&c.key),
-                    ));
-                    continue;
-                }
-                // Our own earlier attempt, still in flight: try it again (the same change).
-                Ok(Some(r)) => {
-                    admitted.push((c, r.prior_weight, r.action_id));
-                    continue;
-                }
-                Ok(None) => {}
-            }
-            let member = group.find(c.server.as_ref(), &self.route.target.group);
-            let Some(member) = member else {
+            let Some(member) = group.find(c.server.as_ref(), &self.route.target.group) else {
+                // A record of ours would hold a backend we can no longer change: let it go.
+                self.release_refused(&c, &alert_key, summary).await;
                 summary.refused += 1;
                 outcomes.push(self.decision(
                     Status::Rejected,
@@ -356,70 +363,68 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                 ));
                 continue;
             };
-            if member.in_service {
-                let drained_after = total - in_service + 1;
-                if in_service.saturating_sub(1) < self.route.min_active {
-                    summary.refused += 1;
-                    outcomes.push(self.decision(Status::Rejected, &format!("draining it would leave {} of {total} backends in service, below min_active {}", in_service.saturating_sub(1), self.route.min_active), c.alert, Some(&c.key)));
-                    continue;
-                }
-                if drained_after * 100 > self.route.max_drained_percent as usize * total {
-                    summary.refused += 1;
-                    outcomes.push(self.decision(Status::Rejected, &format!("draining it would take {drained_after} of {total} backends out of service, over max_drained_percent {}", self.route.max_drained_percent), c.alert, Some(&c.key)));
-                    continue;
-                }
-                in_service -= 1;
-            }
-            let token = short_hash(&[
-                &c.key,
-                &alert_key,
-                &crate::outcome::now(),
-                &fastrand::u64(..).to_string(),
-            ]);
-            admitted.push((c, Some(member.weight), token));
-        }
-        // Claim each backend (one active change per backend), then change in batches.
-        let mut claimed = Vec::new();
-        for (c, prior, token) in admitted {
+            // A new drain gets a new token, so a drain after a restore is a new change (a new
+            // ALB ClientToken), while a retry reuses the claimed record's.
             let record = DrainRecord {
                 backend: c.key.clone(),
-                alert_key: c.alert.key(),
+                alert_key: alert_key.clone(),
                 status: DrainStatus::Draining,
-                prior_weight: prior,
-                action_id: token.clone(),
+                prior_weight: Some(member.weight),
+                action_id: short_hash(&[
+                    &c.key,
+                    &alert_key,
+                    &crate::outcome::now(),
+                    &fastrand::u64(..).to_string(),
+                ]),
                 created_at: crate::outcome::now(),
                 expires_at: now_secs() + RECORD_TTL_SECS,
                 fired_at: changed_at_millis(c.alert),
                 resolved_at: None,
             };
-            match self.engine.state.claim(&record).await {
-                Ok(Claim::Created) => claimed.push((c, token)),
-                // Our own claim from an attempt whose answer was lost: keep its token.
-                Ok(Claim::Held(r)) if r.alert_key == record.alert_key => {
-                    claimed.push((c, r.action_id))
+            let token = match self.engine.state.claim(&record).await {
+                Ok(Claim::Created) => record.action_id,
+                Ok(Claim::Held(r))
+                    if r.alert_key == alert_key && r.status == DrainStatus::Drained =>
+                {
+                    self.skipped(
+                        "already drained for this alert (a repeated notification)",
+                        &c,
+                        summary,
+                        outcomes,
+                    );
+                    continue;
                 }
+                // Our own earlier attempt (in flight, or its answer lost): the same change.
+                Ok(Claim::Held(r)) if r.alert_key == alert_key => r.action_id,
                 Ok(Claim::Held(r)) => {
-                    summary.duplicates += 1;
-                    outcomes.push(self.decision(
-                        Status::Skipped,
+                    self.skipped(
                         &format!("already drained for another alert ({})", r.alert_key),
-                        c.alert,
-                        Some(&c.key),
-                    ));
+                        &c,
+                        summary,
+                        outcomes,
+                    );
+                    continue;
                 }
                 Ok(Claim::Resolved(_)) => {
-                    summary.duplicates += 1;
-                    outcomes.push(self.decision(
-                        Status::Skipped,
-                        "the alert resolved after this firing (a late or repeated notification): not drained",
-                        c.alert,
-                        Some(&c.key),
-                    ));
+                    self.skipped("the alert resolved after this firing (a late or repeated notification): not drained", &c, summary, outcomes);
+                    continue;
                 }
                 Err(e) => {
                     self.state_failed("written", &e, &c, summary, outcomes);
+                    continue;
                 }
+            };
+            // Still in service (a retry included): the blast-radius guard decides.
+            if member.in_service {
+                if let Some(reason) = self.guard_refusal(in_service, total) {
+                    self.release_refused(&c, &alert_key, summary).await;
+                    summary.refused += 1;
+                    outcomes.push(self.decision(Status::Rejected, &reason, c.alert, Some(&c.key)));
+                    continue;
+                }
+                in_service -= 1;
             }
+            claimed.push((c, token));
         }
         let weight = i64::from(self.route.drain_weight);
         for batch in claimed.chunks(self.route.target.provider.batch_limit()) {
@@ -461,13 +466,12 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                     self.state_failed("read", &e, &c, summary, outcomes);
                 }
                 Ok(Some(r)) if r.alert_key != c.alert.key() => {
-                    summary.duplicates += 1;
-                    outcomes.push(self.decision(
-                        Status::Skipped,
+                    self.skipped(
                         &format!("held by another alert ({}): not restored", r.alert_key),
-                        c.alert,
-                        Some(&c.key),
-                    ));
+                        &c,
+                        summary,
+                        outcomes,
+                    );
                 }
                 // A resolution older than the firing that drained the backend is of an
                 // earlier episode, delivered late: undoing the newer drain would be wrong.
@@ -476,13 +480,7 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                         .zip(changed_at_millis(c.alert))
                         .is_some_and(|(f, at)| at < f) =>
                 {
-                    summary.duplicates += 1;
-                    outcomes.push(self.decision(
-                        Status::Skipped,
-                        "the resolution is older than the firing that drained the backend (a late notification): not restored",
-                        c.alert,
-                        Some(&c.key),
-                    ));
+                    self.skipped("the resolution is older than the firing that drained the backend (a late notification): not restored", &c, summary, outcomes);
                 }
                 Ok(Some(r)) => {
                     let weight = r
