@@ -168,28 +168,53 @@ impl Moto {
     pub async fn drain(&self, queue_url: &str) -> Vec<serde_json::Value> {
         let sqs = self.sqs();
         let mut all = Vec::new();
+        for m in self.receive_all(queue_url, None).await {
+            all.push(serde_json::from_str(m.body().unwrap_or("null")).expect("JSON message"));
+            sqs.delete_message()
+                .queue_url(queue_url)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete");
+        }
+        all
+    }
+
+    /// Every message now on the queue, as (messageId, body), left there: received with a
+    /// long visibility timeout so each comes once.
+    pub async fn peek_all(&self, queue_url: &str) -> Vec<(String, String)> {
+        let messages = self.receive_all(queue_url, Some(600)).await;
+        messages
+            .iter()
+            .map(|m| {
+                let id = m.message_id().unwrap_or_default().to_string();
+                (id, m.body().unwrap_or_default().to_string())
+            })
+            .collect()
+    }
+
+    /// Receives until the queue answers with nothing (with `visibility` seconds, if given).
+    async fn receive_all(
+        &self,
+        queue_url: &str,
+        visibility: Option<i32>,
+    ) -> Vec<aws_sdk_sqs::types::Message> {
+        let mut all = Vec::new();
         loop {
-            let out = sqs
+            let out = self
+                .sqs()
                 .receive_message()
                 .queue_url(queue_url)
                 .max_number_of_messages(10)
                 .wait_time_seconds(0)
+                .set_visibility_timeout(visibility)
                 .send()
                 .await
                 .expect("receive");
-            let messages = out.messages();
-            if messages.is_empty() {
+            if out.messages().is_empty() {
                 return all;
             }
-            for m in messages {
-                all.push(serde_json::from_str(m.body().unwrap_or("null")).expect("JSON message"));
-                sqs.delete_message()
-                    .queue_url(queue_url)
-                    .receipt_handle(m.receipt_handle().unwrap_or_default())
-                    .send()
-                    .await
-                    .expect("delete");
-            }
+            all.extend(out.messages.unwrap_or_default());
         }
     }
 }

@@ -656,33 +656,6 @@ async fn collect(
     }
 }
 
-/// Every message now on a queue, with its messageId: received with a long visibility timeout
-/// so each comes once, and left there.
-async fn read_all(moto: &Moto, queue_url: &str) -> Vec<(String, String)> {
-    let sqs = moto.sqs();
-    let mut all = Vec::new();
-    loop {
-        let out = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .visibility_timeout(600)
-            .send()
-            .await
-            .expect("receive");
-        let messages = out.messages();
-        if messages.is_empty() {
-            return all;
-        }
-        for m in messages {
-            all.push((
-                m.message_id().unwrap_or_default().to_string(),
-                m.body().unwrap_or_default().to_string(),
-            ));
-        }
-    }
-}
-
 /// Messages on a queue, visible or in flight.
 async fn queue_depth(moto: &Moto, url: &str) -> Option<u64> {
     let out = moto
@@ -934,13 +907,16 @@ async fn soak_thousands_of_messages_through_faults_lose_nothing_and_apply_nothin
     let mut received: Vec<String> = std::mem::take(&mut *collected.lock().unwrap());
     for url in &results_urls {
         received.extend(
-            read_all(&run.results_moto, url)
+            run.results_moto
+                .peek_all(url)
                 .await
                 .into_iter()
                 .map(|(_, body)| body),
         );
     }
-    let dlq: Vec<String> = read_all(&run.moto, &dlq_url)
+    let dlq: Vec<String> = run
+        .moto
+        .peek_all(&dlq_url)
         .await
         .into_iter()
         .map(|(id, _)| id)

@@ -365,18 +365,14 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
             };
             // A new drain gets a new token, so a drain after a restore is a new change (a new
             // ALB ClientToken), while a retry reuses the claimed record's.
+            let now = crate::outcome::now();
             let record = DrainRecord {
                 backend: c.key.clone(),
                 alert_key: alert_key.clone(),
                 status: DrainStatus::Draining,
                 prior_weight: Some(member.weight),
-                action_id: short_hash(&[
-                    &c.key,
-                    &alert_key,
-                    &crate::outcome::now(),
-                    &fastrand::u64(..).to_string(),
-                ]),
-                created_at: crate::outcome::now(),
+                action_id: short_hash(&[&c.key, &alert_key, &now, &fastrand::u64(..).to_string()]),
+                created_at: now,
                 expires_at: now_secs() + RECORD_TTL_SECS,
                 fired_at: changed_at_millis(c.alert),
                 resolved_at: None,
