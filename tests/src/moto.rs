@@ -168,7 +168,7 @@ impl Moto {
     pub async fn drain(&self, queue_url: &str) -> Vec<serde_json::Value> {
         let sqs = self.sqs();
         let mut all = Vec::new();
-        for m in self.receive_all(queue_url, None).await {
+        for m in self.receive_all(queue_url).await {
             all.push(serde_json::from_str(m.body().unwrap_or("null")).expect("JSON message"));
             sqs.delete_message()
                 .queue_url(queue_url)
@@ -180,25 +180,18 @@ impl Moto {
         all
     }
 
-    /// Every message now on the queue, as (messageId, body), left there: received with a
-    /// long visibility timeout so each comes once.
+    /// Every message now on the queue, as (messageId, body), left there (in flight).
     pub async fn peek_all(&self, queue_url: &str) -> Vec<(String, String)> {
-        let messages = self.receive_all(queue_url, Some(600)).await;
+        let messages = self.receive_all(queue_url).await;
         messages
-            .iter()
-            .map(|m| {
-                let id = m.message_id().unwrap_or_default().to_string();
-                (id, m.body().unwrap_or_default().to_string())
-            })
+            .into_iter()
+            .map(|m| (m.message_id.unwrap_or_default(), m.body.unwrap_or_default()))
             .collect()
     }
 
-    /// Receives until the queue answers with nothing (with `visibility` seconds, if given).
-    async fn receive_all(
-        &self,
-        queue_url: &str,
-        visibility: Option<i32>,
-    ) -> Vec<aws_sdk_sqs::types::Message> {
+    /// Receives until the queue answers with nothing. A long visibility timeout, whatever the
+    /// queue's own (some tests use 1 s), so no message comes back while the loop runs.
+    async fn receive_all(&self, queue_url: &str) -> Vec<aws_sdk_sqs::types::Message> {
         let mut all = Vec::new();
         loop {
             let out = self
@@ -207,7 +200,7 @@ impl Moto {
                 .queue_url(queue_url)
                 .max_number_of_messages(10)
                 .wait_time_seconds(0)
-                .set_visibility_timeout(visibility)
+                .visibility_timeout(600)
                 .send()
                 .await
                 .expect("receive");
