@@ -10,10 +10,13 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use std::collections::HashMap;
+use std::time::Duration;
 
 /// The secret that holds provider keys and webhook secrets, read once per cold start.
 pub const SECRET_ID: &str = "LBPILOT_SECRET_ID";
@@ -30,8 +33,8 @@ pub fn transport() -> Result<Transport, ConfigError> {
 /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` (the execution role's, which Lambda puts
 /// there), the region from `AWS_REGION` (else `AWS_DEFAULT_REGION`), and the endpoint from
 /// `AWS_ENDPOINT_URL_<SERVICE>` (e.g. `AWS_ENDPOINT_URL_DYNAMODB`), else `AWS_ENDPOINT_URL`,
-/// unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true. Retries, timeouts and the identity
-/// cache are the SDK's defaults for the latest behavior version.
+/// unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true. Timeouts are [`aws_timeouts`]; retries
+/// and the identity cache are the SDK's defaults for the latest behavior version.
 ///
 /// Not `aws_config::defaults(…)`: its chain (profile files, SSO, web identity, ECS, IMDS, and
 /// the STS client they need) has nothing to find in Lambda and was about 0.5 MiB of every
@@ -49,7 +52,11 @@ pub fn sdk_config(env: impl Fn(&str) -> Option<String>, http: SharedHttpClient) 
     let mut builder = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .http_client(http)
-        .credentials_provider(SharedCredentialsProvider::new(EnvCredentials));
+        .credentials_provider(SharedCredentialsProvider::new(EnvCredentials))
+        .timeout_config(aws_timeouts())
+        // Its watchdog guards streamed bodies; these are small and whole, and the attempt
+        // timeout bounds them (BENCHMARKS.md: the alert webhook's per-call cost).
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
     builder.set_region(
         env("AWS_REGION")
             .or_else(|| env("AWS_DEFAULT_REGION"))
@@ -68,6 +75,16 @@ pub fn sdk_config(env: impl Fn(&str) -> Option<String>, http: SharedHttpClient) 
         builder.set_service_config(Some(ServiceEndpoints(urls)));
     }
     builder.build()
+}
+
+/// Every AWS call bounded: SQS, DynamoDB and Secrets Manager answer in milliseconds, so an
+/// attempt that takes seconds is lost, and the SDK's retries get the rest of the budget.
+pub fn aws_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(15))
+        .build()
 }
 
 /// `AWS_ENDPOINT_URL_<SERVICE>` for the clients lbpilot uses, as the SDK asks for it (by service

@@ -145,8 +145,9 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 /// roots, its connection pool) as the provider calls, instead of aws-smithy's own hyper client,
 /// which linked a second HTTP stack and HTTP/2 into every binary (BENCHMARKS.md). The SDK's
 /// requests are all in memory (SQS, DynamoDB and Secrets Manager JSON); the connect timeout is
-/// the client's ([`Transport::new`]: 3 s, the SDK's default 3.1 s), a read timeout the SDK
-/// sets bounds the whole call.
+/// the client's ([`Transport::new`]: 3 s, the SDK's default 3.1 s); the SDK's attempt timeout
+/// ([`crate::app::aws_timeouts`]) bounds each call, and a read timeout, if one is set, the
+/// exchange.
 #[derive(Debug, Clone)]
 pub struct AwsHttpClient {
     client: reqwest::Client,
@@ -184,50 +185,69 @@ impl aws_smithy_runtime_api::client::http::HttpConnector for AwsConnector {
         &self,
         request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
     ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
-        use aws_smithy_runtime_api::client::result::ConnectorError;
         let client = self.client.clone();
         let read_timeout = self.read_timeout;
         aws_smithy_runtime_api::client::http::HttpConnectorFuture::new(async move {
-            let method = reqwest::Method::from_bytes(request.method().as_bytes())
-                .map_err(|e| ConnectorError::user(e.into()))?;
-            let Some(body) = request.body().bytes() else {
-                return Err(ConnectorError::user(
-                    "a streaming request body is not supported".into(),
-                ));
-            };
-            let mut builder = client.request(method, request.uri());
-            for (name, value) in request.headers().iter_bytes() {
-                builder = builder.header(name, value);
-            }
-            if let Some(timeout) = read_timeout {
-                builder = builder.timeout(timeout);
-            }
-            let response = builder
-                .body(body.to_vec())
-                .send()
+            let response = client
+                .execute(reqwest_request(request, read_timeout)?)
                 .await
                 .map_err(aws_error)?;
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let bytes = response.bytes().await.map_err(aws_error)?;
-            let mut out = aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
-                status
-                    .try_into()
-                    .map_err(|e: aws_smithy_runtime_api::http::HttpError| {
-                        ConnectorError::other(e.into(), None)
-                    })?,
-                aws_smithy_types::body::SdkBody::from(bytes),
-            );
-            for (name, value) in &headers {
-                if let Ok(value) = value.to_str() {
-                    let _ = out
-                        .headers_mut()
-                        .try_append(name.as_str().to_owned(), value.to_owned());
-                }
-            }
-            Ok(out)
+            sdk_response(response).await
         })
     }
+}
+
+/// The SDK's request as reqwest's. The header map moves across as it is (both are `http`
+/// 1.x's): building it again from names and values parsed every name a second time.
+fn reqwest_request(
+    request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+    read_timeout: Option<Duration>,
+) -> Result<reqwest::Request, aws_smithy_runtime_api::client::result::ConnectorError> {
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    let url = reqwest::Url::parse(request.uri()).map_err(|e| ConnectorError::user(e.into()))?;
+    let (parts, body) = request
+        .try_into_http1x()
+        .map_err(|e| ConnectorError::user(e.into()))?
+        .into_parts();
+    let Some(body) = body.bytes() else {
+        return Err(ConnectorError::user(
+            "a streaming request body is not supported".into(),
+        ));
+    };
+    let mut out = reqwest::Request::new(parts.method, url);
+    *out.headers_mut() = parts.headers;
+    *out.body_mut() = Some(body.to_vec().into());
+    *out.timeout_mut() = read_timeout;
+    Ok(out)
+}
+
+/// reqwest's response as the SDK's, its header map moved across; a header whose value is not
+/// UTF-8 (which the SDK's headers cannot hold) is left out.
+async fn sdk_response(
+    mut response: reqwest::Response,
+) -> Result<
+    aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    aws_smithy_runtime_api::client::result::ConnectorError,
+> {
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use aws_smithy_runtime_api::http::{Headers, HttpError};
+    let status = response.status().as_u16();
+    let mut headers = std::mem::take(response.headers_mut());
+    if headers.values().any(|v| v.to_str().is_err()) {
+        let mut text = reqwest::header::HeaderMap::with_capacity(headers.len());
+        for (name, value) in headers.iter().filter(|(_, v)| v.to_str().is_ok()) {
+            text.append(name.clone(), value.clone());
+        }
+        headers = text;
+    }
+    let bytes = response.bytes().await.map_err(aws_error)?;
+    let invalid = |e: HttpError| ConnectorError::other(e.into(), None);
+    let mut out = aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+        status.try_into().map_err(invalid)?,
+        aws_smithy_types::body::SdkBody::from(bytes),
+    );
+    *out.headers_mut() = Headers::try_from(headers).map_err(invalid)?;
+    Ok(out)
 }
 
 /// Connect failures were never sent; the others may have been (the SDK's retry decides).

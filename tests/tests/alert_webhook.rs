@@ -87,9 +87,32 @@ impl Hook {
             .weight
     }
 
+    /// The ClientToken of every ALB update sent, in order.
+    fn alb_client_tokens(&self) -> Vec<String> {
+        self.stack
+            .cloud
+            .requests_for(Product::Alb, "UpdateServerGroupServersAttribute")
+            .iter()
+            .map(|r| r.client_token().unwrap_or_default().to_string())
+            .collect()
+    }
+
     async fn outcomes(&self) -> Vec<Value> {
         self.stack.moto.drain(&self.stack.results_url).await
     }
+}
+
+/// One `BackendDown` alert for ALB server `server`, alone in its notification.
+fn backend_down(status: &str, server: usize) -> Value {
+    notification(
+        status,
+        vec![alert(
+            status,
+            "BackendDown",
+            demo::ALB_SERVERS[server],
+            json!({}),
+        )],
+    )
 }
 
 fn alert(status: &str, name: &str, instance: &str, extra: Value) -> Value {
@@ -128,15 +151,7 @@ async fn a_firing_alert_drains_and_its_resolution_restores_the_weight_before() {
     h.stack
         .cloud
         .edit(|s| s.alb.server_groups[0].servers[0].weight = 30);
-    let firing = notification(
-        "firing",
-        vec![alert(
-            "firing",
-            "BackendDown",
-            demo::ALB_SERVERS[0],
-            json!({}),
-        )],
-    );
+    let firing = backend_down("firing", 0);
     let (status, answer) = h.post(&firing, Some(TOKEN)).await;
     assert_eq!(
         (status, answer["summary"]["drained"].as_u64()),
@@ -164,15 +179,7 @@ async fn a_firing_alert_drains_and_its_resolution_restores_the_weight_before() {
         calls
     );
 
-    let resolved = notification(
-        "resolved",
-        vec![alert(
-            "resolved",
-            "BackendDown",
-            demo::ALB_SERVERS[0],
-            json!({}),
-        )],
-    );
+    let resolved = backend_down("resolved", 0);
     let (status, answer) = h.post(&resolved, Some(TOKEN)).await;
     assert_eq!(
         (status, answer["summary"]["restored"].as_u64()),
@@ -283,15 +290,7 @@ async fn a_redelivered_drain_is_held_to_the_guard_too() {
         resolved_at: None,
     };
     assert_eq!(h.state().claim(&earlier).await.unwrap(), Claim::Created);
-    let other = notification(
-        "firing",
-        vec![alert(
-            "firing",
-            "BackendDown",
-            demo::ALB_SERVERS[1],
-            json!({}),
-        )],
-    );
+    let other = backend_down("firing", 1);
     let (_, answer) = h.post(&other, Some(TOKEN)).await;
     assert_eq!(answer["summary"]["drained"], 1, "{answer}");
 
@@ -366,15 +365,7 @@ async fn unmatched_alerts_and_unknown_backends_are_reported_not_acted_on() {
 #[tokio::test]
 async fn callers_without_the_token_get_401_and_change_nothing() {
     let h = Hook::start(routes(50, 1)).await;
-    let firing = notification(
-        "firing",
-        vec![alert(
-            "firing",
-            "BackendDown",
-            demo::ALB_SERVERS[0],
-            json!({}),
-        )],
-    );
+    let firing = backend_down("firing", 0);
     for (token, why) in [
         (None, "header Authorization is missing"),
         (Some("wrong"), "wrong Bearer credentials"),
@@ -392,15 +383,7 @@ async fn callers_without_the_token_get_401_and_change_nothing() {
 async fn a_state_table_outage_asks_the_sender_to_retry() {
     let h = Hook::start(routes(50, 1)).await;
     h.state().fail_next(1);
-    let firing = notification(
-        "firing",
-        vec![alert(
-            "firing",
-            "BackendDown",
-            demo::ALB_SERVERS[0],
-            json!({}),
-        )],
-    );
+    let firing = backend_down("firing", 0);
     let (status, answer) = h.post(&firing, Some(TOKEN)).await;
     assert_eq!(status, 503, "{answer}");
     assert_eq!(
@@ -484,24 +467,8 @@ async fn slb_backends_and_ga_dials_drain_and_restore_too() {
 #[tokio::test]
 async fn a_drain_after_a_restore_is_a_new_change_not_a_replay() {
     let h = Hook::start(routes(50, 1)).await;
-    let firing = notification(
-        "firing",
-        vec![alert(
-            "firing",
-            "BackendDown",
-            demo::ALB_SERVERS[0],
-            json!({}),
-        )],
-    );
-    let resolved = notification(
-        "resolved",
-        vec![alert(
-            "resolved",
-            "BackendDown",
-            demo::ALB_SERVERS[0],
-            json!({}),
-        )],
-    );
+    let firing = backend_down("firing", 0);
+    let resolved = backend_down("resolved", 0);
     h.post(&firing, Some(TOKEN)).await;
     h.post(&resolved, Some(TOKEN)).await;
     assert_eq!(h.weight(0), 100);
@@ -512,18 +479,66 @@ async fn a_drain_after_a_restore_is_a_new_change_not_a_replay() {
     let (_, answer) = h.post(&firing, Some(TOKEN)).await;
     assert_eq!(answer["summary"]["drained"], 1, "{answer}");
     assert_eq!(h.weight(0), 0);
-    let tokens: Vec<String> = h
-        .stack
-        .cloud
-        .requests_for(Product::Alb, "UpdateServerGroupServersAttribute")
-        .iter()
-        .map(|r| r.client_token().unwrap_or_default().to_string())
-        .collect();
+    let tokens = h.alb_client_tokens();
     assert_eq!(tokens.len(), 3);
     assert_ne!(
         tokens[0], tokens[2],
         "each drain episode has its own ClientToken"
     );
+}
+
+#[tokio::test]
+async fn the_group_tells_a_repeat_from_a_backend_put_back_by_hand() {
+    let h = Hook::start(routes(50, 1)).await;
+    let firing = backend_down("firing", 0);
+    let settle = || tokio::time::sleep(Duration::from_millis(400)); // the group leaves Configuring
+    let (_, answer) = h.post(&firing, Some(TOKEN)).await;
+    assert_eq!(answer["summary"]["drained"], 1, "{answer}");
+    let claim = h.state().records().pop().unwrap();
+    assert_eq!(
+        claim.status,
+        DrainStatus::Draining,
+        "one state write per drain: the claim stays as written"
+    );
+    settle().await;
+
+    // A repeat: the group shows the drain, so nothing is sent.
+    let (_, answer) = h.post(&firing, Some(TOKEN)).await;
+    assert_eq!(answer["summary"]["duplicates"], 1, "{answer}");
+    assert_eq!((h.weight(0), h.alb_client_tokens().len()), (0, 1));
+
+    // Put back in service by hand an hour after the drain, while the alert still fires: the
+    // next notification drains it again, as a new change (a replayed ClientToken would
+    // change nothing).
+    h.state()
+        .release(&claim.backend, &claim.alert_key)
+        .await
+        .unwrap();
+    let hour_old = DrainRecord {
+        expires_at: claim.expires_at - 3600,
+        ..claim.clone()
+    };
+    assert_eq!(h.state().claim(&hour_old).await.unwrap(), Claim::Created);
+    h.stack.cloud.edit(|cloud| {
+        let group = cloud
+            .alb
+            .server_groups
+            .iter_mut()
+            .find(|g| g.server_group_id == demo::ALB_GROUP)
+            .unwrap();
+        let server = group
+            .servers
+            .iter_mut()
+            .find(|s| s.server_id == demo::ALB_SERVERS[0])
+            .unwrap();
+        server.weight = 100;
+    });
+    let (_, answer) = h.post(&firing, Some(TOKEN)).await;
+    assert_eq!(answer["summary"]["drained"], 1, "{answer}");
+    assert_eq!(h.weight(0), 0);
+    let sent = h.alb_client_tokens();
+    assert_eq!(sent.len(), 2);
+    assert_ne!(sent[0], sent[1], "a new change, a new ClientToken");
 }
 
 #[tokio::test]

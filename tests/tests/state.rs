@@ -104,32 +104,6 @@ async fn concurrent_claims_create_one<S: DrainState + 'static>(state: Arc<S>) {
     assert_eq!(state.get(b).await.unwrap(), Some(winner));
 }
 
-async fn mark_drained_only_by_the_holder<S: DrainState>(state: Arc<S>) {
-    let b = "roma:cn-north-4:vpc-1:mg-1";
-    assert!(
-        is_conflict(state.mark_drained(b, "alert:a").await),
-        "no record"
-    );
-    let r = record(b, "alert:a", "drain-a");
-    state.claim(&r).await.unwrap();
-
-    assert!(is_conflict(state.mark_drained(b, "alert:b").await));
-    assert_eq!(
-        state.get(b).await.unwrap().unwrap().status,
-        DrainStatus::Draining
-    );
-
-    state.mark_drained(b, "alert:a").await.unwrap();
-    let drained = DrainRecord {
-        status: DrainStatus::Drained,
-        ..r
-    };
-    assert_eq!(state.get(b).await.unwrap(), Some(drained.clone()));
-    // Idempotent: a retried confirmation succeeds and changes nothing.
-    state.mark_drained(b, "alert:a").await.unwrap();
-    assert_eq!(state.get(b).await.unwrap(), Some(drained));
-}
-
 async fn release_only_by_the_holder<S: DrainState>(state: Arc<S>) {
     let b = "alb:cn-hangzhou:sgp-3:i-1:80";
     // Nothing to release: fine (idempotent).
@@ -154,8 +128,7 @@ async fn expired_records_are_absent<S: DrainState>(state: Arc<S>) {
     let old = expired(record(b, "alert:a", "drain-a"));
     assert_eq!(state.claim(&old).await.unwrap(), Claim::Created);
     assert_eq!(state.get(b).await.unwrap(), None);
-    // Its holder can no longer confirm it; another alert has nothing to release.
-    assert!(is_conflict(state.mark_drained(b, "alert:a").await));
+    // Another alert has nothing to release.
     state.release(b, "alert:b").await.unwrap();
 
     // It is claimed over, by another alert or the same one.
@@ -163,7 +136,6 @@ async fn expired_records_are_absent<S: DrainState>(state: Arc<S>) {
     assert_eq!(state.claim(&fresh).await.unwrap(), Claim::Created);
     assert_eq!(state.get(b).await.unwrap(), Some(fresh.clone()));
     assert!(is_conflict(state.release(b, "alert:a").await));
-    assert!(is_conflict(state.mark_drained(b, "alert:a").await));
 
     let b2 = "alb:cn-hangzhou:sgp-4:i-2:80";
     state
@@ -253,14 +225,12 @@ async fn a_resolution_refuses_late_firings_of_its_alert_only<S: DrainState>(stat
     // Drained for alert:a (fired at 1000), then restored: resolved at 5000.
     let first = firing("alert:a", Some(1_000));
     assert_eq!(state.claim(&first).await.unwrap(), Claim::Created);
-    state.mark_drained(b, "alert:a").await.unwrap();
     state
         .resolve(b, "alert:a", 5_000, now() + 3600)
         .await
         .unwrap();
     // A resolution holds nothing and is not a record.
     assert_eq!(state.get(b).await.unwrap(), None);
-    assert!(is_conflict(state.mark_drained(b, "alert:a").await));
     state.release(b, "alert:b").await.unwrap();
 
     // The same firing again (or any not newer than the resolution) is refused.
@@ -356,7 +326,6 @@ behaviour!(
     claim_creates_and_get_reads,
     second_claim_is_held,
     concurrent_claims_create_one,
-    mark_drained_only_by_the_holder,
     release_only_by_the_holder,
     expired_records_are_absent,
     empty_keys_are_refused,
@@ -371,10 +340,6 @@ async fn assert_all_unavailable(state: &DynamoState) {
     let results = [
         ("claim", state.claim(&r).await.map(|_| ())),
         ("get", state.get(&r.backend).await.map(|_| ())),
-        (
-            "mark_drained",
-            state.mark_drained(&r.backend, "alert:a").await,
-        ),
         ("release", state.release(&r.backend, "alert:a").await),
         (
             "resolve",
@@ -465,7 +430,6 @@ async fn items_are_stored_as_documented() {
     let mut r = record("alb:cn-hangzhou:sgp-6:i-1:80", "alert:a", "drain-a");
     r.prior_weight = None;
     state.claim(&r).await.unwrap();
-    state.mark_drained(&r.backend, "alert:a").await.unwrap();
     let item = moto
         .dynamodb()
         .get_item()
@@ -491,7 +455,7 @@ async fn items_are_stored_as_documented() {
             "status"
         ]
     );
-    assert_eq!(item["status"], AttributeValue::S("drained".into()));
+    assert_eq!(item["status"], AttributeValue::S("draining".into()));
     assert_eq!(
         item["expires_at"],
         AttributeValue::N(r.expires_at.to_string())

@@ -20,6 +20,15 @@ use tokio::time::Instant;
 /// Records outlive any sane alert: a safety net, not a timer.
 const RECORD_TTL_SECS: i64 = 14 * 24 * 3600;
 
+/// How long an earlier attempt at a drain may still be in flight (an ALB job takes seconds;
+/// Lambda retries an async event after a minute or two).
+const SAME_CHANGE_SECS: i64 = 180;
+
+/// Seconds since `record` was claimed (its expiry is the claim time plus the TTL).
+fn claimed_secs_ago(record: &DrainRecord) -> i64 {
+    now_secs() - (record.expires_at - RECORD_TTL_SECS)
+}
+
 /// What one notification led to (the webhook's HTTP answer).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -348,6 +357,7 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
         let total = group.members.len();
         // Claim first: the one conditional write also says who holds the backend, so the
         // common case costs no read. A claim the guard then refuses is released.
+        let drain_weight = i64::from(self.route.drain_weight);
         let mut claimed = Vec::new();
         for c in candidates {
             let alert_key = c.alert.key();
@@ -379,9 +389,8 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
             };
             let token = match self.engine.state.claim(&record).await {
                 Ok(Claim::Created) => record.action_id,
-                Ok(Claim::Held(r))
-                    if r.alert_key == alert_key && r.status == DrainStatus::Drained =>
-                {
+                // Our own record, and the group shows the drain: a repeated notification.
+                Ok(Claim::Held(r)) if r.alert_key == alert_key && member.weight <= drain_weight => {
                     self.skipped(
                         "already drained for this alert (a repeated notification)",
                         &c,
@@ -390,8 +399,16 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                     );
                     continue;
                 }
-                // Our own earlier attempt (in flight, or its answer lost): the same change.
-                Ok(Claim::Held(r)) if r.alert_key == alert_key => r.action_id,
+                // Our own record, the backend still (or again) at its weight: an attempt that
+                // may be in flight is the same change, so the same token; one that did not hold
+                // long after (undone by hand while the alert fires) is a new change.
+                Ok(Claim::Held(r)) if r.alert_key == alert_key => {
+                    if claimed_secs_ago(&r) < SAME_CHANGE_SECS {
+                        r.action_id
+                    } else {
+                        record.action_id
+                    }
+                }
                 Ok(Claim::Held(r)) => {
                     self.skipped(
                         &format!("already drained for another alert ({})", r.alert_key),
@@ -422,24 +439,21 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
             }
             claimed.push((c, token));
         }
-        let weight = i64::from(self.route.drain_weight);
         for batch in claimed.chunks(self.route.target.provider.batch_limit()) {
-            let changes: Vec<(&Candidate, i64, &str)> =
-                batch.iter().map(|(c, t)| (c, weight, t.as_str())).collect();
+            let changes: Vec<(&Candidate, i64, &str)> = batch
+                .iter()
+                .map(|(c, t)| (c, drain_weight, t.as_str()))
+                .collect();
             let outcome = self.execute("drain", &changes, &group).await;
             let ok = matches!(outcome.status, Status::Succeeded | Status::DryRun);
-            for (c, _) in batch {
-                let held = c.alert.key();
-                let result = if ok {
-                    self.engine.state.mark_drained(&c.key, &held).await
-                } else if outcome.is_retryable_failure() {
-                    Ok(())
-                } else {
-                    self.engine.state.release(&c.key, &held).await
-                };
-                if let Err(e) = result {
-                    tracing::warn!(backend = %c.key, error = %e, "state update after the drain failed");
-                    summary.retry |= e.is_retryable();
+            // A drained backend keeps its claim as it is: the group itself shows the change
+            // (one state write per drain, not two). A change that failed for good lets go.
+            if !ok && !outcome.is_retryable_failure() {
+                for (c, _) in batch {
+                    if let Err(e) = self.engine.state.release(&c.key, &c.alert.key()).await {
+                        tracing::warn!(backend = %c.key, error = %e, "releasing a failed drain's claim failed");
+                        summary.retry |= e.is_retryable();
+                    }
                 }
             }
             if ok {

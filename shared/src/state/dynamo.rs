@@ -7,7 +7,6 @@ use super::{
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use std::collections::HashMap;
 
@@ -153,49 +152,6 @@ impl DrainState for DynamoState {
         let record = from_item(&item)?;
         let live = !record.is_expired_at(super::now_epoch()) && !record.is_resolution();
         Ok(live.then_some(record))
-    }
-
-    async fn mark_drained(&self, backend: &str, alert_key: &str) -> Result<(), StateError> {
-        check_backend(backend)?;
-        let (name, value) = Self::key(backend);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(name, value)
-            .update_expression("SET #s = :drained")
-            .condition_expression("#k = :k AND #e >= :now AND #s <> :resolved")
-            .expression_attribute_names("#s", STATUS)
-            .expression_attribute_values(":resolved", resolved_status())
-            .expression_attribute_names("#k", ALERT_KEY)
-            .expression_attribute_names("#e", EXPIRES_AT)
-            .expression_attribute_values(
-                ":drained",
-                AttributeValue::S(DrainStatus::Drained.as_str().into()),
-            )
-            .expression_attribute_values(":k", AttributeValue::S(alert_key.to_string()))
-            .expression_attribute_values(":now", AttributeValue::N(super::now_epoch().to_string()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        let failed = match result {
-            Ok(_) => return Ok(()),
-            Err(e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(c)) => c.item().cloned(),
-                _ => return Err(classify("UpdateItem", &e)),
-            },
-        };
-        let reason = match self.refused_by(backend, failed.as_ref()).await? {
-            None => "no record".to_string(),
-            Some(item) => match string(&item, ALERT_KEY) {
-                Ok(holder) if holder != alert_key => format!("held by {holder}"),
-                _ if string(&item, STATUS).is_ok_and(|s| s == DrainStatus::Resolved.as_str()) => {
-                    "the alert resolved".to_string()
-                }
-                _ => "the record expired".to_string(),
-            },
-        };
-        Err(StateError::Conflict(format!("{backend}: {reason}")))
     }
 
     async fn release(&self, backend: &str, alert_key: &str) -> Result<(), StateError> {

@@ -2,8 +2,7 @@
 //! can be told to fail.
 
 use super::{
-    Claim, DrainRecord, DrainState, DrainStatus, StateError, check_backend, check_record,
-    check_seen_key,
+    Claim, DrainRecord, DrainState, StateError, check_backend, check_record, check_seen_key,
 };
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -130,29 +129,6 @@ impl DrainState for MemoryState {
             .get(backend)
             .filter(|r| !r.is_expired_at(now) && !r.is_resolution())
             .cloned())
-    }
-
-    async fn mark_drained(&self, backend: &str, alert_key: &str) -> Result<(), StateError> {
-        check_backend(backend)?;
-        let now = super::now_epoch();
-        let mut records = self.open()?;
-        match records.get_mut(backend) {
-            None => Err(StateError::Conflict(format!("{backend}: no record"))),
-            Some(r) if r.alert_key != alert_key => Err(StateError::Conflict(format!(
-                "{backend}: held by {}",
-                r.alert_key
-            ))),
-            Some(r) if r.is_expired_at(now) => Err(StateError::Conflict(format!(
-                "{backend}: the record expired"
-            ))),
-            Some(r) if r.is_resolution() => Err(StateError::Conflict(format!(
-                "{backend}: the alert resolved"
-            ))),
-            Some(r) => {
-                r.status = DrainStatus::Drained;
-                Ok(())
-            }
-        }
     }
 
     async fn release(&self, backend: &str, alert_key: &str) -> Result<(), StateError> {

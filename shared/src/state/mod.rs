@@ -7,11 +7,13 @@
 //! - **One active change per backend.** [`DrainState::claim`] creates a record only when the
 //!   backend has no live record; otherwise it returns [`Claim::Held`] with the record that holds
 //!   the backend (whichever alert holds it, the same alert included).
-//! - **Only the holder changes a record.** [`DrainState::mark_drained`] and
-//!   [`DrainState::release`] name the alert (`alert_key`) that holds the record and are refused
-//!   with [`StateError::Conflict`] when another alert holds it.
+//! - **Only the holder changes a record.** [`DrainState::release`] and [`DrainState::resolve`]
+//!   name the alert (`alert_key`) that holds the record and are refused with
+//!   [`StateError::Conflict`] when another alert holds it.
+//! - **One write per drain.** The claim stays as written after the change: whether the
+//!   backend is drained is the group's to say (the drain engine reads it before every claim).
 //! - **Expiry.** A record whose `expires_at` (epoch seconds) is in the past is absent: `get`
-//!   does not return it, `claim` overwrites it, `mark_drained` refuses it (`Conflict`), and
+//!   does not return it, and `claim` overwrites it,
 //!   `release` by another alert leaves it alone and succeeds. DynamoDB's TTL deletes such items
 //!   eventually (up to 48 hours late); the checks here do not depend on that.
 //! - **Release is idempotent.** Releasing a backend that has no live record succeeds, so a
@@ -36,7 +38,7 @@
 //! |---|---|---|
 //! | `backend` | S | **partition key** (no sort key), built by the caller, e.g. `alb:cn-hangzhou:sgp-1:i-abc:80` |
 //! | `alert_key` | S | the alert that holds the backend, e.g. `alertmanager:fab249b981721bbd` |
-//! | `status` | S | `draining` (change sent or in flight), `drained` (change confirmed) or `resolved` (a resolution: holds nothing) |
+//! | `status` | S | `draining` (the backend's claim: its change sent, in flight or done; the group shows which), `resolved` (a resolution: holds nothing), or `drained` (a confirmed change, as lbpilot wrote it before 2026-12-03: read as a claim) |
 //! | `prior_weight` | N | the weight (or dial) before the change; absent when unknown |
 //! | `action_id` | S | the drain action's id |
 //! | `created_at` | S | RFC 3339 |
@@ -45,14 +47,13 @@
 //! | `expires_at` | N | epoch seconds; the table's **TTL attribute** |
 //!
 //! Billing mode and capacity are free to choose; no index is needed. The function needs
-//! `dynamodb:PutItem`, `dynamodb:GetItem`, `dynamodb:UpdateItem` and `dynamodb:DeleteItem` on
+//! `dynamodb:PutItem`, `dynamodb:GetItem` and `dynamodb:DeleteItem` on
 //! the table. Every read is strongly consistent.
 //!
 //! | operation | request |
 //! |---|---|
 //! | `claim` | `PutItem`, condition `attribute_not_exists(backend) OR expires_at < :now OR (status = resolved AND (alert_key <> :k OR resolved_at < :fired_at))` (without `fired_at`: `... OR status = resolved`); when it fails, the holder's item comes back with the error (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), or is read |
 //! | `get` | `GetItem`, `ConsistentRead: true` |
-//! | `mark_drained` | `UpdateItem` `SET status = :drained`, condition `alert_key = :k AND expires_at >= :now AND status <> resolved` |
 //! | `release` | `DeleteItem`, condition `attribute_not_exists(backend) OR alert_key = :k` |
 //! | `resolve` | `PutItem` of the resolution, condition `attribute_not_exists(backend) OR expires_at < :now OR (status = resolved AND (alert_key <> :k OR resolved_at < :at)) OR (alert_key = :k AND status <> resolved)` |
 //! | `note_once` | `PutItem` of `{backend: "seen:…", alert_key: "seen", status: "seen", created_at, expires_at}`, condition `attribute_not_exists(backend) OR expires_at < :now` |
@@ -135,9 +136,10 @@ impl DrainRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DrainStatus {
-    /// The change was sent or is in flight.
+    /// The backend's claim: its change sent, in flight or done (the group shows which).
     Draining,
-    /// The change was confirmed.
+    /// A confirmed change, as lbpilot wrote it before 2026-12-03 (a second write per drain);
+    /// read as a claim, no longer written.
     Drained,
     /// The alert resolved and the backend was restored: remembered, holding nothing.
     Resolved,
@@ -217,14 +219,6 @@ pub trait DrainState: Send + Sync {
         backend: &str,
     ) -> impl Future<Output = Result<Option<DrainRecord>, StateError>> + Send;
 
-    /// Draining -> Drained, only if the record is still held by `alert_key` (and live).
-    /// Marking an already drained record again succeeds.
-    fn mark_drained(
-        &self,
-        backend: &str,
-        alert_key: &str,
-    ) -> impl Future<Output = Result<(), StateError>> + Send;
-
     /// Deletes the record, only if it is held by `alert_key` (after a restore, or when a drain
     /// failed for good). Succeeds when there is no live record.
     fn release(
@@ -271,14 +265,6 @@ impl<T: DrainState> DrainState for Arc<T> {
         backend: &str,
     ) -> impl Future<Output = Result<Option<DrainRecord>, StateError>> + Send {
         (**self).get(backend)
-    }
-
-    fn mark_drained(
-        &self,
-        backend: &str,
-        alert_key: &str,
-    ) -> impl Future<Output = Result<(), StateError>> + Send {
-        (**self).mark_drained(backend, alert_key)
     }
 
     fn release(
