@@ -42,7 +42,8 @@ pub fn init() {
         .with_writer(std::io::stdout);
     let registry = tracing_subscriber::registry().with(filter);
     if json {
-        registry.with(fmt.json()).init()
+        // The invocation's span (requestId, xrayTraceId) once per line, not again in a list.
+        registry.with(fmt.json().with_span_list(false)).init()
     } else {
         registry.with(fmt).init()
     }
