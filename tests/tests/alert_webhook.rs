@@ -59,6 +59,11 @@ impl Hook {
     }
 
     async fn post(&self, body: &Value, token: Option<&str>) -> (u16, Value) {
+        self.post_within(body, token, Duration::from_secs(20)).await
+    }
+
+    /// [`Hook::post`] for an invocation that has `time` left.
+    async fn post_within(&self, body: &Value, token: Option<&str>, time: Duration) -> (u16, Value) {
         let mut headers =
             json!({"content-type": "application/json", "user-agent": "Alertmanager/0.25.0"});
         if let Some(t) = token {
@@ -71,7 +76,7 @@ impl Hook {
         .unwrap();
         let response = self
             .webhook
-            .handle_http(&event, "r-1", Instant::now() + Duration::from_secs(20))
+            .handle_http(&event, "r-1", Instant::now() + time)
             .await;
         (
             response.status_code,
@@ -515,7 +520,9 @@ async fn the_group_tells_a_repeat_from_a_backend_put_back_by_hand() {
         .await
         .unwrap();
     let hour_old = DrainRecord {
-        expires_at: claim.expires_at - 3600,
+        created_at: lbpilot::outcome::timestamp(
+            time::OffsetDateTime::now_utc() - time::Duration::hours(1),
+        ),
         ..claim.clone()
     };
     assert_eq!(h.state().claim(&hour_old).await.unwrap(), Claim::Created);
@@ -539,6 +546,29 @@ async fn the_group_tells_a_repeat_from_a_backend_put_back_by_hand() {
     let sent = h.alb_client_tokens();
     assert_eq!(sent.len(), 2);
     assert_ne!(sent[0], sent[1], "a new change, a new ClientToken");
+}
+
+#[tokio::test]
+async fn a_redelivery_while_the_change_is_in_flight_sends_the_same_change() {
+    let h = Hook::start(routes(50, 1)).await;
+    let firing = backend_down("firing", 0);
+    h.stack.cloud.set_alb_job_delay(Duration::from_secs(3));
+    // The first invocation has no time to see ALB's job end: the change is accepted (the job
+    // runs), and the claim stays.
+    let (_, answer) = h
+        .post_within(&firing, Some(TOKEN), Duration::from_millis(1500))
+        .await;
+    assert_eq!(answer["summary"]["drained"], 1, "{answer}");
+    assert_eq!(h.weight(0), 100, "not applied yet");
+    // The redelivery, moments later: the same ClientToken, so ALB answers with the job already
+    // running instead of starting a second one.
+    let (_, answer) = h.post(&firing, Some(TOKEN)).await;
+    assert_eq!(answer["summary"]["drained"], 1, "{answer}");
+    assert_eq!(h.weight(0), 0);
+    let sent = h.alb_client_tokens();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0], sent[1], "the same change, the same ClientToken");
+    assert_eq!(h.stack.cloud.alb_jobs().len(), 1, "one job");
 }
 
 #[tokio::test]

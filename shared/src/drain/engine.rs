@@ -24,9 +24,14 @@ const RECORD_TTL_SECS: i64 = 14 * 24 * 3600;
 /// Lambda retries an async event after a minute or two).
 const SAME_CHANGE_SECS: i64 = 180;
 
-/// Seconds since `record` was claimed (its expiry is the claim time plus the TTL).
-fn claimed_secs_ago(record: &DrainRecord) -> i64 {
-    now_secs() - (record.expires_at - RECORD_TTL_SECS)
+/// Whether `record` was claimed less than [`SAME_CHANGE_SECS`] ago (an unreadable time is old:
+/// the change is then sent again as a new one, which setting a weight can afford).
+fn claimed_recently(record: &DrainRecord) -> bool {
+    time::OffsetDateTime::parse(
+        &record.created_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .is_ok_and(|at| now_secs() - at.unix_timestamp() < SAME_CHANGE_SECS)
 }
 
 /// What one notification led to (the webhook's HTTP answer).
@@ -403,7 +408,7 @@ impl<St: DrainState, S: OutcomeSink> RouteRun<'_, St, S> {
                 // may be in flight is the same change, so the same token; one that did not hold
                 // long after (undone by hand while the alert fires) is a new change.
                 Ok(Claim::Held(r)) if r.alert_key == alert_key => {
-                    if claimed_secs_ago(&r) < SAME_CHANGE_SECS {
+                    if claimed_recently(&r) {
                         r.action_id
                     } else {
                         record.action_id
